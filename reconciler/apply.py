@@ -1,0 +1,231 @@
+"""Carry a plan out against GREYHOUND: phase by phase, wave by wave, independent steps concurrently.
+
+A failed step never stops independent work: only the steps that need it are skipped. Every step is
+reported as it finishes; the result says which were done, failed or skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler.errors import ReconcilerError
+from reconciler.greyhound import mapping
+from reconciler.greyhound import protocol as P
+from reconciler.greyhound.live import locked_update
+from reconciler.greyhound.rpc import RpcClient
+from reconciler.manifest.secrets import SecretResolver
+from reconciler.model.state import Kind, State
+from reconciler.plan.model import PHASES, Action, Plan, Step
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str  # done | failed | skipped
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class ApplyResult:
+    results: list[StepResult] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[StepResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.by_status("failed") and not self.by_status("skipped")
+
+
+class Executor:
+    def __init__(
+        self,
+        client: RpcClient,
+        desired: State,
+        live: State,
+        secrets: SecretResolver,
+        report: Callable[[StepResult, int, int], None],
+        parallelism: int = 8,
+    ):
+        self.client = client
+        self.desired = desired
+        self.secrets = secrets
+        self.report = report
+        self.ids: dict[tuple[Kind, str], int] = {
+            key: r.id for key, r in live.resources.items() if r.id is not None
+        }
+        self.semaphore = asyncio.Semaphore(parallelism)
+        self.status: dict[str, str] = {}
+        self.done_count = 0
+
+    async def run(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult()
+        total = len(plan.steps)
+        for phase in PHASES:
+            phase_steps = [s for s in plan.steps if s.phase == phase]
+            for wave in sorted({s.wave for s in phase_steps}):
+                batch = [s for s in phase_steps if s.wave == wave]
+                for outcome in await asyncio.gather(*(self._guarded(s) for s in batch)):
+                    self.done_count += 1
+                    result.results.append(outcome)
+                    self.report(outcome, self.done_count, total)
+        return result
+
+    async def _guarded(self, step: Step) -> StepResult:
+        blocked = [d for d in step.after if self.status.get(d) != "done"]
+        if blocked:
+            self.status[step.id] = "skipped"
+            return StepResult(step, "skipped", f"needs {', '.join(blocked)}")
+        async with self.semaphore:
+            start = time.monotonic()
+            try:
+                detail = await self._execute(step) or ""
+            except ReconcilerError as exc:
+                self.status[step.id] = "failed"
+                return StepResult(step, "failed", str(exc), time.monotonic() - start)
+            self.status[step.id] = "done"
+            return StepResult(step, "done", detail, time.monotonic() - start)
+
+    def _password(self, kind: Kind, name: str) -> str:
+        resource = self.desired.get(kind, name)
+        if resource is None or resource.secret is None:
+            return ""
+        return self.secrets.resolve(resource.secret, f"{kind.value} account {name!r}")
+
+    async def _execute(self, step: Step) -> str | None:
+        kind, name, call = step.kind, step.name, self.client.call
+        cls = mapping.RPC_CLASS.get(kind)
+        if step.action is Action.DELETE:
+            await call(f"{cls}.Delete", self.ids[(kind, name)])
+            return None
+        if step.action in (Action.ACTIVATE, Action.DEACTIVATE):
+            state = 1 if step.action is Action.ACTIVATE else 0
+            await locked_update(self.client, kind, self.ids[(kind, name)], {"State": state})
+            return None
+        if step.action is Action.VERIFY:
+            want = self.desired.get(kind, name)
+            assert want is not None
+            if want.fields.get("auth") == "oauth2":
+                raise ReconcilerError("an OAuth2 account cannot be checked before it is linked")
+            item = mapping.check_item(kind, want.fields, self._password(kind, name))
+            result = await call(f"{cls}.CheckConnection", item)
+            return (
+                f"{result} message(s) waiting"
+                if kind is Kind.POP3 and isinstance(result, int)
+                else None
+            )
+        if kind is Kind.BLACKLIST:
+            want = self.desired.get(kind, name)
+            assert want is not None
+            await call(
+                "RpcRules.PutGlobal",
+                P.BLACKLIST_GLOBAL,
+                mapping.blacklist_to_global(want.fields["entries"]),
+            )
+            return None
+        if step.action is Action.CREATE:
+            new_id = await self._create(step)
+            self.ids[(kind, name)] = new_id
+            return f"id {new_id}"
+        if step.action is Action.UPDATE:
+            await self._update(step)
+            return None
+        raise AssertionError(f"unhandled step {step.id}")
+
+    async def _create(self, step: Step) -> int:
+        kind, name = step.kind, step.name
+        want = self.desired.get(kind, name)
+        assert want is not None
+        fields = want.fields
+        call = self.client.call
+        if kind in (Kind.POP3, Kind.SMTP):
+            to_rpc = mapping.pop3_to_rpc if kind is Kind.POP3 else mapping.smtp_to_rpc
+            obj = {"ID": 0, "Name": name, **to_rpc(dict(fields, active=False))}
+            password = self._password(kind, name)
+            if password:
+                obj["Password"] = password
+            return await call(f"{mapping.RPC_CLASS[kind]}.New", obj)
+        if kind is Kind.GROUP:
+            return await call("RpcGroups.New", {"ID": 0, "Name": name, "Email": fields["email"]})
+        if kind is Kind.SIGNATURE:
+            groups = []
+            if fields.get("group"):
+                groups = [
+                    {
+                        "GroupRef": self.ids[(Kind.GROUP, fields["group"])],
+                        "DefaultKinds": P.SIGNATURE_KIND_EMAIL,
+                    }
+                ]
+            return await call("RpcSignatures.New", {"ID": 0, "Name": name, "Groups": groups})
+        if kind is Kind.FILTER:
+            obj = {"ID": 0, "Name": name, "GroupRefs": self._group_refs(fields)}
+            new_id = await call("RpcFilters.New", obj)
+            if fields.get("parent"):
+                await call(
+                    "RpcFilters.SetParent", new_id, self.ids[(Kind.FILTER, fields["parent"])]
+                )
+            return new_id
+        if kind is Kind.RULE:
+            from reconciler.expand import RULE_PREFIX
+
+            group = name.removeprefix(RULE_PREFIX)
+            return await call(
+                "RpcRules.New",
+                {
+                    "ID": 0,
+                    "Name": name,
+                    "Kind": P.RULE_KIND_SCRIPT,
+                    "State": 1 if fields.get("active") else 0,
+                    "Triggers": P.RULE_TRIGGER_AFTER_INCOMING,
+                    "SourceCode": mapping.rule_source(group),
+                },
+            )
+        raise AssertionError(f"cannot create {kind}")
+
+    def _group_refs(self, fields: dict) -> list[int]:
+        group = fields.get("group")
+        if not group:
+            return []
+        if (Kind.GROUP, group) not in self.ids:
+            raise ReconcilerError(f"group {group!r} does not exist on the server")
+        return [self.ids[(Kind.GROUP, group)]]
+
+    async def _update(self, step: Step) -> None:
+        kind, name = step.kind, step.name
+        object_id = self.ids[(kind, name)]
+        want = self.desired.get(kind, name)
+        assert want is not None
+        changed = {c.field: want.fields.get(c.field) for c in step.changes}
+        if kind is Kind.POP3:
+            await locked_update(self.client, kind, object_id, mapping.pop3_to_rpc(changed))
+        elif kind is Kind.SMTP:
+            await locked_update(self.client, kind, object_id, mapping.smtp_to_rpc(changed))
+        elif kind is Kind.GROUP:
+            await locked_update(self.client, kind, object_id, {"Email": changed["email"]})
+        elif kind is Kind.SIGNATURE:
+            group_id = (
+                self.ids.get((Kind.GROUP, changed["group"])) if changed.get("group") else None
+            )
+            links = (
+                [{"GroupRef": group_id, "DefaultKinds": P.SIGNATURE_KIND_EMAIL}] if group_id else []
+            )
+            await locked_update(self.client, kind, object_id, {"Groups": links})
+        elif kind is Kind.FILTER:
+            if "group" in changed:
+                await locked_update(
+                    self.client, kind, object_id, {"GroupRefs": self._group_refs(changed)}
+                )
+            if "parent" in changed:
+                parent = changed["parent"]
+                parent_id = self.ids[(Kind.FILTER, parent)] if parent else P.NO_PARENT
+                await self.client.call("RpcFilters.SetParent", object_id, parent_id)
+        elif kind is Kind.RULE:
+            await locked_update(
+                self.client, kind, object_id, {"State": 1 if changed.get("active") else 0}
+            )
+        else:
+            raise AssertionError(f"cannot update {kind}")
