@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 
 import click
 
 from reconciler import __version__
+from reconciler.cli_util import echo, load_env
 from reconciler.errors import ExitCode, ManifestError, ReconcilerError
-from reconciler.manifest.secrets import scrub
 
-
-def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
-    """Every line we print passes through the secret scrubber."""
-    click.echo(scrub(text), err=err, nl=nl)
-
-
-def _load(env_dir: str):
-    from reconciler.manifest.environment import load_environment
-
-    env = load_environment(Path(env_dir))
-    for warning in env.warnings:
-        echo(warning.format(), err=True)
-    return env
+_load = load_env
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,64 +127,16 @@ def apply(
     sys.exit(code)
 
 
-@cli.group()
-def emulator() -> None:
-    """The built-in GREYHOUND JSON-RPC emulator."""
+def _register_commands() -> None:
+    """Commands that live in their own modules under reconciler/commands/ (one module per area)."""
+    from reconciler.commands import emulator
+
+    for module in (emulator,):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
-@emulator.command("serve")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False),
-    required=True,
-    help="State file (created if missing; written atomically).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True)
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
-@click.option("--user", default="admin", show_default=True, help="API user of a new state file.")
-@click.option(
-    "--password-env",
-    default="GREYHOUND_EMULATOR_PASSWORD",
-    show_default=True,
-    help="Environment variable holding that user's password (default password: admin).",
-)
-@click.option(
-    "--seed",
-    "seed_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="JSON live state to load into a new state file.",
-)
-@click.option("--verbose", is_flag=True, help="Log every request.")
-def emulator_serve(
-    state_file, host, port, tls_cert, tls_key, user, password_env, seed_file, verbose
-) -> None:
-    """Serve the emulator until interrupted."""
-    import json
-    import os
-
-    from reconciler.emulator.server import EmulatorHTTPServer
-    from reconciler.emulator.store import EmulatorConfig, Store
-
-    path = Path(state_file)
-    fresh = not path.exists()
-    store = Store(path, EmulatorConfig(users={user: os.environ.get(password_env) or "admin"}))
-    if fresh and seed_file:
-        store.seed(json.loads(Path(seed_file).read_text(encoding="utf-8")))
-    httpd = EmulatorHTTPServer(store, host, port, verbose=verbose)
-    if bool(tls_cert) != bool(tls_key):
-        raise click.UsageError("--tls-cert and --tls-key go together")
-    if tls_cert:
-        httpd.use_tls(Path(tls_cert), Path(tls_key))
-    echo(f"GREYHOUND emulator serving {httpd.url}/json (state {path})", err=True)
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
+_register_commands()
 
 
 def main() -> None:
