@@ -199,11 +199,13 @@ class Executor:
         object_id = self.ids[(kind, name)]
         want = self.desired.get(kind, name)
         assert want is not None
-        changed = {c.field: want.fields.get(c.field) for c in step.changes}
-        if kind is Kind.POP3:
-            await locked_update(self.client, kind, object_id, mapping.pop3_to_rpc(changed))
-        elif kind is Kind.SMTP:
-            await locked_update(self.client, kind, object_id, mapping.smtp_to_rpc(changed))
+        changed = {c.field: want.fields.get(c.field) for c in step.changes if c.field != "password"}
+        if kind in (Kind.POP3, Kind.SMTP):
+            to_rpc = mapping.pop3_to_rpc if kind is Kind.POP3 else mapping.smtp_to_rpc
+            rpc = to_rpc(changed)
+            if any(c.field == "password" for c in step.changes):
+                rpc["Password"] = self._password(kind, name)  # rotation: write-only, never read back
+            await locked_update(self.client, kind, object_id, rpc)
         elif kind is Kind.GROUP:
             await locked_update(self.client, kind, object_id, {"Email": changed["email"]})
         elif kind is Kind.SIGNATURE:

@@ -6,7 +6,6 @@ Exit codes (DESIGN.md §6): 0 ok / no changes, 1 runtime or API error, 2 changes
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import click
@@ -36,102 +35,11 @@ def validate(env_dir: str) -> None:
     )
 
 
-def _plan_options(func):
-    func = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "markdown", "json"]),
-        default="text",
-        help="Output format.",
-    )(func)
-    func = click.option("--no-color", is_flag=True, help="No ANSI colours, even on a terminal.")(
-        func
-    )
-    func = click.option("--force", is_flag=True, help="Allow deleting active accounts (prune).")(
-        func
-    )
-    func = click.option("--allow-http", is_flag=True, help="Allow a plain http:// GREYHOUND URL.")(
-        func
-    )
-    return func
-
-
-def _render(plan, fmt: str, no_color: bool) -> str:
-    from reconciler.plan import render
-
-    if fmt == "json":
-        return render.render_json(plan)
-    if fmt == "markdown":
-        return render.render_markdown(plan)
-    return render.render_text(plan, color=not no_color and sys.stdout.isatty())
-
-
-@cli.command()
-@click.argument("env_dir", type=click.Path(file_okay=False))
-@_plan_options
-@click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift check)."
-)
-def plan(
-    env_dir: str, fmt: str, no_color: bool, force: bool, allow_http: bool, detailed_exitcode: bool
-) -> None:
-    """Show what apply would change on the server."""
-    from reconciler.engine import make_plan
-
-    env = _load(env_dir)
-    result = asyncio.run(make_plan(env, force=force, allow_http=allow_http))
-    echo(_render(result.plan, fmt, no_color), nl=fmt == "text")
-    if detailed_exitcode and result.plan.has_changes:
-        sys.exit(ExitCode.CHANGES)
-
-
-@cli.command()
-@click.argument("env_dir", type=click.Path(file_okay=False))
-@_plan_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Independent steps run at once.",
-)
-def apply(
-    env_dir: str,
-    fmt: str,
-    no_color: bool,
-    force: bool,
-    allow_http: bool,
-    auto_approve: bool,
-    parallelism: int,
-) -> None:
-    """Plan, then carry the plan out in a safe order."""
-    from reconciler.engine import run_apply
-
-    env = _load(env_dir)
-
-    def confirm(plan) -> bool:
-        echo(_render(plan, fmt, no_color), nl=fmt == "text")
-        if not plan.has_changes or auto_approve:
-            return plan.has_changes
-        if not sys.stdin.isatty():
-            raise ReconcilerError("not applying: no terminal to confirm on; pass --auto-approve")
-        return click.confirm("Apply these steps?", default=False)
-
-    def report(line: str) -> None:
-        echo(line)
-
-    code = asyncio.run(
-        run_apply(env, confirm, report, force=force, allow_http=allow_http, parallelism=parallelism)
-    )
-    sys.exit(code)
-
-
 def _register_commands() -> None:
     """Commands that live in their own modules under reconciler/commands/ (one module per area)."""
-    from reconciler.commands import emulator
+    from reconciler.commands import emulator, engine
 
-    for module in (emulator,):
+    for module in (engine, emulator):
         for command in module.COMMANDS:
             cli.add_command(command)
 

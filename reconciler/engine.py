@@ -1,22 +1,65 @@
-"""The two workflows, plan and apply, wiring load -> expand -> fetch -> diff -> order -> execute."""
+"""The two workflows, plan and apply: load -> expand -> fetch -> diff -> order -> execute -> mark."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import secrets as pysecrets
+import signal
+import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from reconciler.apply import Executor, StepResult
+from reconciler import __version__
+from reconciler.apply import ApplyResult, Executor, StepResult
 from reconciler.errors import ExitCode
 from reconciler.expand import expand
+from reconciler.greyhound import protocol as P
 from reconciler.greyhound.errors import GreyhoundError
 from reconciler.greyhound.live import fetch_state
+from reconciler.journal import Journal
 from reconciler.manifest.environment import Environment
 from reconciler.manifest.secrets import SecretResolver
-from reconciler.model.state import State
-from reconciler.plan.build import build_plan
-from reconciler.plan.model import Plan
+from reconciler.model.state import ACCOUNT_KINDS, State
+from reconciler.plan.build import Fingerprints, build_plan
+from reconciler.plan.marker import (
+    AppliedBy,
+    ManagedObject,
+    Marker,
+    fields_hash,
+    object_key,
+    parse_marker,
+)
+from reconciler.plan.marker import password_fingerprint as _fingerprint
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.policy import Rails
+from reconciler.plan.savedplan import check_fresh
 from reconciler.target import connect, secrets_for
+
+# testing aid for the crash tests: SIGKILL this process right after step N has finished
+CRASH_AFTER_ENV = "RECONCILER_TEST_CRASH_AFTER_STEP"
+
+
+@dataclass
+class Options:
+    force: bool = False
+    allow_http: bool = False
+    allow_delete_all: bool = False
+    sync_passwords: bool = False
+    max_change_share: float = 0.5
+    parallelism: int = 8
+
+    def rails(self, prune: bool) -> Rails:
+        return Rails(
+            prune=prune,
+            force=self.force,
+            allow_delete_all=self.allow_delete_all,
+            max_change_share=self.max_change_share,
+            sync_passwords=self.sync_passwords,
+        )
 
 
 @dataclass
@@ -24,21 +67,49 @@ class PlanResult:
     plan: Plan
     desired: State
     live: State
+    marker: Marker | None
+    fingerprints: Fingerprints = field(default_factory=dict)
 
 
-def _check_secrets(desired: State, secrets: SecretResolver) -> None:
-    """Fail before any write when a secret the accounts need cannot be found (name only, no value)."""
-    for resource in desired.resources.values():
-        if resource.secret is not None:
-            secrets.resolve(resource.secret, f"{resource.kind.value} account {resource.name!r}")
+def resolve_passwords(desired: State, secrets: SecretResolver) -> dict:
+    """Every account secret, resolved before any network call: a missing one fails here, by name."""
+    return {
+        r.key: secrets.resolve(r.secret, f"{r.kind.value} account {r.name!r}")
+        for r in desired.resources.values()
+        if r.kind in ACCOUNT_KINDS and r.secret is not None
+    }
 
 
-async def _plan_with(target, env: Environment, secrets: SecretResolver, force: bool) -> PlanResult:
+def password_fingerprints(passwords: dict, salt: str) -> Fingerprints:
+    with ThreadPoolExecutor(max_workers=4) as pool:  # scrypt releases the GIL
+        futures = {key: pool.submit(_fingerprint, salt, object_key(*key), v) for key, v in passwords.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+async def read_server(client, label: str) -> tuple[State, Marker | None]:
+    """The live state and the marker, in the same round of concurrent calls."""
+    live, marker_text = await asyncio.gather(
+        fetch_state(client, label), client.call("RpcRules.GetGlobal", P.MARKER_GLOBAL)
+    )
+    return live, parse_marker(marker_text)
+
+
+async def _plan_with(target, env: Environment, secrets: SecretResolver, options: Options) -> PlanResult:
     desired = expand(env.manifest)
-    _check_secrets(desired, secrets)
-    live = await fetch_state(target.client, target.label)
-    plan = build_plan(env.name, desired, live, prune=env.manifest.prune, force=force)
-    return PlanResult(plan, desired, live)
+    passwords = resolve_passwords(desired, secrets)
+    live, marker = await read_server(target.client, target.label)
+    salt = marker.salt if marker else pysecrets.token_hex(16)
+    fingerprints = password_fingerprints(passwords, salt)
+    plan = build_plan(
+        env.name,
+        desired,
+        live,
+        rails=options.rails(env.manifest.prune),
+        marker=marker,
+        fingerprints=fingerprints,
+        marker_salt=salt,
+    )
+    return PlanResult(plan, desired, live, marker, fingerprints)
 
 
 async def _logout(client) -> None:
@@ -46,13 +117,12 @@ async def _logout(client) -> None:
         await client.call("RpcUsers.Logout")
 
 
-async def make_plan(
-    env: Environment, *, force: bool = False, allow_http: bool = False
-) -> PlanResult:
+async def make_plan(env: Environment, options: Options | None = None) -> PlanResult:
+    options = options or Options()
     secrets = secrets_for(env)
-    async with connect(env, secrets, allow_http) as target:
+    async with connect(env, secrets, options.allow_http) as target:
         try:
-            return await _plan_with(target, env, secrets, force)
+            return await _plan_with(target, env, secrets, options)
         finally:
             await _logout(target.client)
 
@@ -68,32 +138,112 @@ def format_result(result: StepResult, index: int, total: int) -> str:
     return text
 
 
+def _commit_of(env: Environment) -> str:
+    """The git commit the manifests came from (CI sets GIT_COMMIT / GITHUB_SHA / CI_COMMIT_SHA)."""
+    for name in ("GIT_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(env.directory), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def next_marker(result: PlanResult, outcome: ApplyResult, live_after: State, commit: str) -> Marker:
+    """What the server looks like now, recorded: field hashes of the live objects after apply."""
+    plan, old = result.plan, result.marker
+    done = {(r.step.kind, r.step.name) for r in outcome.results if r.status == "done"}
+    password_written = {
+        (r.step.kind, r.step.name)
+        for r in outcome.results
+        if r.status == "done"
+        and r.step.kind in ACCOUNT_KINDS
+        and (
+            r.step.action is Action.CREATE
+            or (r.step.action is Action.UPDATE and any(c.field == "password" for c in r.step.changes))
+        )
+    }
+    marker = Marker(
+        salt=plan.marker_salt,
+        applied=AppliedBy(
+            plan_id=plan.plan_id,
+            commit=commit,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            tool_version=__version__,
+        ),
+    )
+    for key, want in result.desired.resources.items():
+        have = live_after.resources.get(key)
+        if have is None:
+            continue
+        name = object_key(*key)
+        before = old.objects.get(name) if old else None
+        password = before.password if before else None
+        fingerprint = result.fingerprints.get(key)
+        if fingerprint is not None and (key in password_written or password == fingerprint):
+            password = fingerprint
+        marker.objects[name] = ManagedObject(
+            fields_hash=fields_hash(have.fields),
+            password=password,
+            protected=want.protected,
+            plan_id=plan.plan_id if key in done or before is None else before.plan_id,
+        )
+    return marker
+
+
 async def run_apply(
     env: Environment,
     confirm: Callable[[Plan], bool],
     report: Callable[[str], None],
-    *,
-    force: bool = False,
-    allow_http: bool = False,
-    parallelism: int = 8,
+    options: Options | None = None,
+    saved: Plan | None = None,
 ) -> int:
+    """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
+    options = options or Options()
     secrets = secrets_for(env)
-    async with connect(env, secrets, allow_http) as target:
+    journal = Journal(env.directory)
+    crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
+    async with connect(env, secrets, options.allow_http) as target:
         try:
-            result = await _plan_with(target, env, secrets, force)
-            if not confirm(result.plan):
+            result = await _plan_with(target, env, secrets, options)
+            if saved is not None:
+                check_fresh(saved, result.plan)
+                result.plan = saved  # execute exactly what was reviewed
+            plan = result.plan
+            if not confirm(plan):
                 return ExitCode.OK
+            interrupted = journal.interrupted()
+            if interrupted is not None:
+                report(
+                    f"note: the previous apply (plan {interrupted[0]}) stopped after {interrupted[1]} of "
+                    f"{interrupted[2]} steps; this plan was made from the server as it is now and completes it"
+                )
+            journal.begin(plan.plan_id, len(plan.steps))
+
+            def on_step(r: StepResult, index: int, total: int) -> None:
+                journal.step(plan.plan_id, r.step.id, r.status)
+                report(format_result(r, index, total))
+                if crash_after and index == crash_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
             executor = Executor(
-                target.client,
-                result.desired,
-                result.live,
-                secrets,
-                lambda r, i, n: report(format_result(r, i, n)),
-                parallelism=parallelism,
+                target.client, result.desired, result.live, secrets, on_step, parallelism=options.parallelism
             )
-            outcome = await executor.run(result.plan)
+            outcome = await executor.run(plan)
+            live_after = await fetch_state(target.client, target.label)
+            marker = next_marker(result, outcome, live_after, _commit_of(env))
+            await target.client.call("RpcRules.PutGlobal", P.MARKER_GLOBAL, marker.to_text())
+            report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
         finally:
             await _logout(target.client)
     done, failed, skipped = (len(outcome.by_status(s)) for s in ("done", "failed", "skipped"))
+    journal.end(plan.plan_id, done, failed, skipped)
     report(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
     return ExitCode.OK if outcome.ok else ExitCode.PARTIAL
+

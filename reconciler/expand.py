@@ -74,7 +74,15 @@ def group_address(manifest: Manifest, account: Pop3Account) -> str:
 def expand(manifest: Manifest) -> State:
     state = State()
     for account in manifest.pop3_accounts:
-        state.add(Resource(Kind.POP3, account.name, pop3_fields(account), secret=account.password))
+        state.add(
+            Resource(
+                Kind.POP3,
+                account.name,
+                pop3_fields(account),
+                secret=account.password,
+                protected=getattr(account, "protected", False),
+            )
+        )
         name = account.name
         state.add(
             Resource(
@@ -99,7 +107,15 @@ def expand(manifest: Manifest) -> State:
         sub, parent = SPAM_SUBFILTER
         state.add(Resource(Kind.FILTER, sub, {"parent": parent, "group": None}, origin="companion"))
     for account in manifest.smtp_accounts:
-        state.add(Resource(Kind.SMTP, account.name, smtp_fields(account), secret=account.password))
+        state.add(
+            Resource(
+                Kind.SMTP,
+                account.name,
+                smtp_fields(account),
+                secret=account.password,
+                protected=getattr(account, "protected", False),
+            )
+        )
     for flt in manifest.filters:
         state.add(Resource(Kind.FILTER, flt.name, {"parent": flt.parent, "group": flt.group}))
     if manifest.blacklist is not None:

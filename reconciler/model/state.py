@@ -34,6 +34,7 @@ class Resource:
     secret: SecretRef | None = None  # desired accounts: where the password comes from
     facts: dict[str, Any] = field(default_factory=dict)  # live read-only facts (last error, …)
     origin: str = "manifest"  # manifest | companion | live
+    protected: bool = False  # desired only: never delete, even when it leaves the manifest
 
     @property
     def key(self) -> tuple[Kind, str]:

@@ -1,85 +1,133 @@
-"""desired + live -> Plan, with the safety rails (caps, prune, deactivate-before-delete)."""
+"""desired + live (+ marker) -> Plan. Pure: secrets arrive here only as fingerprints."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from reconciler import __version__
-from reconciler.errors import PlanRefused
-from reconciler.manifest.checks import MAX_ACCOUNTS
-from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, Resource, State
-from reconciler.plan.diff import diff_states
-from reconciler.plan.model import ObjectRef, Plan, ServerInfo
+from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, State
+from reconciler.plan import policy
+from reconciler.plan.diff import Change, diff_states
+from reconciler.plan.marker import Marker, fields_hash, object_key
+from reconciler.plan.model import FieldChange, ObjectRef, Plan, ServerInfo
 from reconciler.plan.order import order_changes
 
-
-def _deletions(
-    unmanaged: list[Resource], desired: State, prune: bool, force: bool
-) -> list[Resource]:
-    """Prune deletes accounts only; groups, filters, signatures and rules are never deleted."""
-    if not prune:
-        return []
-    doomed = [r for r in unmanaged if r.kind in ACCOUNT_KINDS]
-    names = {(r.kind, r.name) for r in doomed}
-    for r in doomed:
-        # domain.md §2: removing POP3 X also removes SMTP X
-        if (
-            r.kind is Kind.POP3
-            and (Kind.SMTP, r.name) not in names
-            and desired.get(Kind.SMTP, r.name) is not None
-        ):
-            raise PlanRefused(
-                f"POP3 account {r.name!r} would be deleted but SMTP account {r.name!r} is kept; "
-                "GREYHOUND deletes both together: remove the SMTP account from the manifest too, "
-                "or keep the POP3 account"
-            )
-    active = [r for r in doomed if r.fields.get(ACTIVE_FIELD)]
-    if active and not force:
-        listing = ", ".join(f"{r.kind.value} {r.name!r}" for r in active)
-        raise PlanRefused(
-            f"refusing to delete active account(s): {listing}. Safe path: keep them in the manifest "
-            "with `active: false`, apply, check nothing is missing, then remove them; or pass --force"
-        )
-    return doomed
+Fingerprints = dict[tuple[Kind, str], str]
 
 
-def _check_caps(desired: State, live: State, deletions: list[Resource]) -> None:
-    for kind in ACCOUNT_KINDS:
-        deleted = {r.name for r in deletions if r.kind is kind}
-        end = {r.name for r in live.of(kind) if r.name not in deleted} | {
-            r.name for r in desired.of(kind)
-        }
-        if len(end) > MAX_ACCOUNTS:
-            unmanaged = sorted(
-                r.name
-                for r in live.of(kind)
-                if r.name not in deleted and desired.get(kind, r.name) is None
-            )
-            raise PlanRefused(
-                f"after this plan the server would hold {len(end)} {kind.value.upper()} accounts; the cap is "
-                f"{MAX_ACCOUNTS}. Unmanaged accounts counted: {', '.join(unmanaged) or 'none'}. Remedy: "
-                "remove accounts from the manifest, or enable `prune: true` to delete the unmanaged ones"
-            )
+def password_changes(
+    changes: list[Change],
+    desired: State,
+    live: State,
+    marker: Marker | None,
+    fingerprints: Fingerprints,
+    sync_passwords: bool,
+    warnings: list[str],
+) -> list[Change]:
+    """Add `password: (changed)` where the secret's fingerprint differs from the one last applied.
+
+    An account whose password was never written by this tool (adopted, exported) has no record: the
+    plan warns instead of overwriting a working password blindly; `--sync-passwords` writes it once.
+    """
+    by_key = {(c.kind, c.name): c for c in changes}
+    out = list(changes)
+    for key, fingerprint in sorted(fingerprints.items()):
+        have = live.resources.get(key)
+        if have is None:
+            continue  # a create sets the password anyway
+        record = marker.objects.get(object_key(*key)) if marker else None
+        if record is not None and record.password == fingerprint:
+            continue
+        if record is None or record.password is None:
+            if not sync_passwords:
+                warnings.append(
+                    f"password of {key[0].value} account {key[1]!r} was never written by this tool, so its "
+                    "rotation cannot be detected yet; run apply with --sync-passwords once to write and record it"
+                )
+                continue
+            change = FieldChange(field="password", before="(not recorded)", after="(set)", secret=True)
+        else:
+            change = FieldChange(field="password", before="(recorded)", after="(changed)", secret=True)
+        if key in by_key:
+            by_key[key].changes.append(change)
+        else:
+            new = Change(key[0], key[1], "update", desired.resources[key], have, [change])
+            out.append(new)
+            by_key[key] = new
+    return out
+
+
+def live_basis(live: State) -> dict[str, str]:
+    """Fingerprint of every live object a plan read; a saved plan is stale when any of these moves."""
+    return {
+        object_key(r.kind, r.name): fields_hash({"id": r.id, **r.fields})
+        for r in sorted(live.resources.values(), key=lambda r: (r.kind.value, r.name))
+    }
+
+
+def desired_digest(desired: State, fingerprints: Fingerprints) -> str:
+    doc = [
+        [r.kind.value, r.name, r.fields, r.secret.describe() if r.secret else None, r.protected]
+        for r in sorted(desired.resources.values(), key=lambda r: (r.kind.value, r.name))
+    ]
+    doc.append(sorted(f"{k.value}/{n}={fp}" for (k, n), fp in fingerprints.items()))
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def build_plan(
-    environment: str, desired: State, live: State, *, prune: bool = False, force: bool = False
+    environment: str,
+    desired: State,
+    live: State,
+    *,
+    rails: policy.Rails | None = None,
+    marker: Marker | None = None,
+    fingerprints: Fingerprints | None = None,
+    marker_salt: str = "",
 ) -> Plan:
+    rails = rails or policy.Rails()
+    fingerprints = fingerprints or {}
     changes, unmanaged = diff_states(desired, live)
-    deletions = _deletions(unmanaged, desired, prune, force)
-    _check_caps(desired, live, deletions)
-    steps = order_changes(changes, deletions, desired)
-    deleted = {(r.kind, r.name) for r in deletions}
+    warnings: list[str] = []
+    changes = password_changes(changes, desired, live, marker, fingerprints, rails.sync_passwords, warnings)
+    doomed = policy.deletions(unmanaged, desired, live, marker, rails)
+    steps = order_changes(changes, doomed, desired)
+    if marker is not None:
+        for step in steps:
+            record = marker.objects.get(object_key(step.kind, step.name))
+            have = live.resources.get((step.kind, step.name))
+            if record is not None and have is not None and record.fields_hash != fields_hash(have.fields):
+                step.drift = True
+                step.reason = (
+                    f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"
+                )
+    policy.check_caps(steps, desired, live, doomed)
+    managed = len(marker.objects) if marker and marker.objects else len(desired.resources)
+    policy.check_change_share(steps, managed, rails)
+
+    deleted = {(r.kind, r.name) for r in doomed}
     server = live.server
-    return Plan(
+    plan = Plan(
         tool_version=__version__,
         environment=environment,
         server=ServerInfo(url=server.url, version=server.version, hostname=server.hostname)
         if server
         else ServerInfo(url=""),
-        prune=prune,
+        prune=rails.prune,
         steps=steps,
         unmanaged=[
-            ObjectRef(kind=r.kind, name=r.name, active=r.fields.get(ACTIVE_FIELD))
+            ObjectRef(kind=r.kind, name=r.name, active=r.fields.get(ACTIVE_FIELD) if r.kind in ACCOUNT_KINDS else None)
             for r in sorted(unmanaged, key=lambda r: (r.kind.value, r.name))
             if (r.kind, r.name) not in deleted
         ],
+        warnings=warnings,
+        manifest_digest=desired_digest(desired, fingerprints),
+        marker_salt=marker.salt if marker else marker_salt,
+        basis=live_basis(live),
     )
+    identity = json.dumps(
+        [plan.environment, plan.manifest_digest, plan.basis, [s.model_dump(mode="json") for s in steps]],
+        sort_keys=True,
+    )
+    plan.plan_id = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return plan

@@ -41,6 +41,7 @@ class FieldChange(BaseModel):
     field: str
     before: Any = None
     after: Any = None
+    secret: bool = False  # before/after are descriptions ("(changed)"), never values
 
 
 class Step(BaseModel):
@@ -72,6 +73,7 @@ class ServerInfo(BaseModel):
 
 class Plan(BaseModel):
     format_version: int = FORMAT_VERSION
+    plan_id: str = ""
     tool_version: str
     environment: str
     server: ServerInfo
@@ -79,6 +81,12 @@ class Plan(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     unmanaged: list[ObjectRef] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # what a saved plan is checked against before it is applied
+    manifest_digest: str = ""
+    marker_salt: str = ""
+    basis: dict[str, str] = Field(
+        default_factory=dict, description="kind/name -> fingerprint of every live object the plan read"
+    )
 
     @property
     def has_changes(self) -> bool:

@@ -13,8 +13,13 @@ from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, Resource, 
 from reconciler.plan.diff import Change
 from reconciler.plan.model import Action, FieldChange, Phase, Step
 
-REFETCH_RISK = "may refetch or lose mail"
+REFETCH_RISK = "refetches all mail"  # a new mailbox: GREYHOUND's list of fetched mails no longer fits
+DELETES_ON_SERVER_RISK = "deletes mail on the POP3 server"
+SENDER_RISK = "may block sender"
+# changing any of these on a live account is checked with CheckConnection before it is written
+CONNECTION_FIELDS = {"host", "port", "security", "auth", "username", "password"}
 BLOCK_RISK = "may stop mail for this account"
+DESTRUCTIVE = "destructive"
 
 
 def step_id(action: Action, kind: Kind, name: str) -> str:
@@ -29,13 +34,18 @@ def _password_change(resource: Resource) -> list[FieldChange]:
     ]
 
 
-def _account_risks(changes: list[FieldChange]) -> list[str]:
-    touched = {c.field for c in changes}
+def _account_risks(kind: Kind, changes: list[FieldChange]) -> list[str]:
+    touched = {c.field: c for c in changes}
     risks = []
-    if touched & {"host", "port", "username", "delete_policy", "delete_days", "delete_sync"}:
+    if kind is Kind.POP3 and touched.keys() & {"host", "username"}:
         risks.append(REFETCH_RISK)
-    if touched & {"host", "port", "security", "auth", "username"}:
+    if kind is Kind.POP3 and "delete_policy" in touched and touched["delete_policy"].after != "never":
+        risks.append(DELETES_ON_SERVER_RISK)
+    if touched.keys() & CONNECTION_FIELDS:
         risks.append(BLOCK_RISK)
+    senders = touched.get("senders")
+    if senders is not None and set(senders.before or []) - set(senders.after or []):
+        risks.append(SENDER_RISK)
     return risks
 
 
@@ -78,7 +88,7 @@ def order_changes(changes: list[Change], deletions: list[Resource], desired: Sta
                 kind=live.kind,
                 name=live.name,
                 reason="not in the manifest and prune is on",
-                risks=["destructive"],
+                risks=[DESTRUCTIVE],
                 after=[step_id(Action.DEACTIVATE, live.kind, live.name)]
                 if live.fields.get(ACTIVE_FIELD)
                 else [],
@@ -176,9 +186,28 @@ def _update_steps(change: Change, desired: State) -> list[Step]:
                 risks=["stops mail for this account"],
             )
         )
+    pre_verify: list[str] = []
+    stays_active = (
+        change.kind in ACCOUNT_KINDS
+        and active_change is None
+        and change.live is not None
+        and change.live.fields.get(ACTIVE_FIELD)
+    )
+    if stays_active and {c.field for c in field_changes} & CONNECTION_FIELDS:
+        # a live account keeps its working settings unless the new ones pass CheckConnection
+        verify = Step(
+            id=step_id(Action.VERIFY, change.kind, change.name),
+            phase=Phase.UPDATE,
+            action=Action.VERIFY,
+            kind=change.kind,
+            name=change.name,
+            reason="CheckConnection with the new settings before they are written",
+        )
+        steps.append(verify)
+        pre_verify = [verify.id]
     if field_changes:
         phase = Phase.BLACKLIST if change.kind is Kind.BLACKLIST else Phase.UPDATE
-        risks = _account_risks(field_changes) if change.kind in ACCOUNT_KINDS else []
+        risks = _account_risks(change.kind, field_changes) if change.kind in ACCOUNT_KINDS else []
         if change.kind is Kind.BLACKLIST:
             before = set(field_changes[0].before or [])
             after = set(field_changes[0].after or [])
@@ -197,14 +226,21 @@ def _update_steps(change: Change, desired: State) -> list[Step]:
                 kind=change.kind,
                 name=change.name,
                 changes=field_changes,
-                reason="differs from the manifest",
+                reason=_update_reason(field_changes),
                 risks=risks,
+                after=pre_verify,
             )
         )
     if active_change is not None and active_change.after is True:
         after = [step_id(Action.UPDATE, change.kind, change.name)] if field_changes else []
         steps += _verify_and_activate(change.kind, change.name, after, desired)
     return steps
+
+
+def _update_reason(changes: list[FieldChange]) -> str:
+    if [c.field for c in changes] == ["password"]:
+        return "the password secret changed since the last apply"
+    return "differs from the manifest"
 
 
 def _assign_waves(steps: list[Step]) -> None:

@@ -3,6 +3,7 @@ import pytest
 from reconciler.errors import PlanRefused
 from reconciler.model.state import Kind, Resource, ServerIdentity, State
 from reconciler.plan.build import build_plan
+from reconciler.plan.policy import Rails
 from reconciler.plan.diff import diff_states, field_changes
 from reconciler.plan.model import Action, FieldChange, Phase
 
@@ -62,15 +63,15 @@ def test_prune_deletes_inactive_unmanaged_accounts_and_refuses_active_ones():
     live = state(
         acct(Kind.POP3, "Old", active=False), acct(Kind.SMTP, "Old", active=False), live=True
     )
-    plan = build_plan("t", state(), live, prune=True)
+    plan = build_plan("t", state(), live, rails=Rails(prune=True, allow_delete_all=True))
     assert [(s.action, s.kind.value, s.name) for s in plan.steps] == [
         (Action.DELETE, "pop3", "Old"),
         (Action.DELETE, "smtp", "Old"),
     ]
     active = state(acct(Kind.POP3, "Old"), live=True)
     with pytest.raises(PlanRefused, match="refusing to delete active account"):
-        build_plan("t", state(), active, prune=True)
-    forced = build_plan("t", state(), active, prune=True, force=True)
+        build_plan("t", state(), active, rails=Rails(prune=True, allow_delete_all=True))
+    forced = build_plan("t", state(), active, rails=Rails(prune=True, force=True, allow_delete_all=True))
     assert [s.action for s in forced.steps] == [Action.DEACTIVATE, Action.DELETE]
 
 
@@ -79,7 +80,7 @@ def test_replacing_accounts_at_the_cap_deletes_first():
     desired = state(
         *[acct(Kind.POP3, f"Old{i}", active=False) for i in range(9)], acct(Kind.POP3, "New")
     )
-    plan = build_plan("t", desired, live, prune=True)
+    plan = build_plan("t", desired, live, rails=Rails(prune=True))
     actions = [(s.action, s.name) for s in plan.steps]
     assert actions.index((Action.DELETE, "Old9")) < actions.index((Action.CREATE, "New"))
 

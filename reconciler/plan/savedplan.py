@@ -1,0 +1,82 @@
+"""Saved plans: `plan --out FILE` and `apply --plan FILE`.
+
+The file holds the plan (steps, tool version, environment, server identity), the digest of the desired
+state it was made from (manifest + secret fingerprints, no secret values) and a fingerprint of every
+live object it read. Applying re-reads the server and refuses (exit 5) if anything moved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError, StalePlan
+from reconciler.plan.model import Plan
+
+FILE_KIND = "greyhound-reconciler-plan"
+
+
+class SavedPlan(BaseModel):
+    kind: str = FILE_KIND
+    env_dir: str
+    plan: Plan
+
+
+def write_plan_file(path: Path, plan: Plan, env_dir: Path) -> None:
+    doc = SavedPlan(env_dir=str(env_dir.resolve()), plan=plan)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(doc.model_dump_json(indent=1))
+    os.replace(tmp, path)
+
+
+def read_plan_file(path: Path) -> SavedPlan:
+    try:
+        doc = SavedPlan.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReconcilerError(f"plan file {path} not found") from None
+    except (ValidationError, ValueError, UnicodeDecodeError):
+        raise ReconcilerError(f"{path} is not a plan file written by `reconciler plan --out`") from None
+    if doc.kind != FILE_KIND:
+        raise ReconcilerError(f"{path} is not a plan file written by `reconciler plan --out`")
+    if doc.plan.tool_version != __version__:
+        raise StalePlan(
+            f"{path} was made by reconciler {doc.plan.tool_version}, this is {__version__}: plan again"
+        )
+    return doc
+
+
+def check_fresh(saved: Plan, current: Plan) -> None:
+    """Refuse when the server or the inputs moved since the plan was made."""
+    if saved.environment != current.environment:
+        raise StalePlan(
+            f"this plan was made for environment {saved.environment!r}, not {current.environment!r}"
+        )
+    problems = []
+    if saved.server.hostname != current.server.hostname or saved.server.version != current.server.version:
+        problems.append(
+            f"server identity changed ({saved.server.hostname} {saved.server.version} -> "
+            f"{current.server.hostname} {current.server.version})"
+        )
+    if saved.manifest_digest != current.manifest_digest:
+        problems.append("the manifest or a secret changed since the plan was made")
+    moved = sorted(
+        key
+        for key in saved.basis.keys() | current.basis.keys()
+        if saved.basis.get(key) != current.basis.get(key)
+    )
+    if moved:
+        shown = ", ".join(moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
+        problems.append(f"live objects changed since the plan was made: {shown}")
+    if problems:
+        raise StalePlan("refusing to apply a stale plan: " + "; ".join(problems) + ". Plan again.")
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan.model_dump(mode="json"), indent=1)
