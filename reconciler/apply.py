@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from reconciler.errors import ReconcilerError
 from reconciler.greyhound import mapping
 from reconciler.greyhound import protocol as P
-from reconciler.greyhound.live import locked_update
+from reconciler.greyhound.live import (
+    create_object,
+    delete_object,
+    locked_update,
+    put_global,
+    set_parent,
+)
 from reconciler.greyhound.rpc import RpcClient
 from reconciler.manifest.secrets import SecretResolver
 from reconciler.model.state import Kind, State
@@ -100,7 +106,7 @@ class Executor:
         kind, name, call = step.kind, step.name, self.client.call
         cls = mapping.RPC_CLASS.get(kind)
         if step.action is Action.DELETE:
-            await call(f"{cls}.Delete", self.ids[(kind, name)])
+            await delete_object(self.client, kind, self.ids[(kind, name)])
             return None
         if step.action in (Action.ACTIVATE, Action.DEACTIVATE):
             state = 1 if step.action is Action.ACTIVATE else 0
@@ -121,8 +127,8 @@ class Executor:
         if kind is Kind.BLACKLIST:
             want = self.desired.get(kind, name)
             assert want is not None
-            await call(
-                "RpcRules.PutGlobal",
+            await put_global(
+                self.client,
                 P.BLACKLIST_GLOBAL,
                 mapping.blacklist_to_global(want.fields["entries"]),
             )
@@ -141,16 +147,18 @@ class Executor:
         want = self.desired.get(kind, name)
         assert want is not None
         fields = want.fields
-        call = self.client.call
+        client = self.client
         if kind in (Kind.POP3, Kind.SMTP):
             to_rpc = mapping.pop3_to_rpc if kind is Kind.POP3 else mapping.smtp_to_rpc
             obj = {"ID": 0, "Name": name, **to_rpc(dict(fields, active=False))}
             password = self._password(kind, name)
             if password:
                 obj["Password"] = password
-            return await call(f"{mapping.RPC_CLASS[kind]}.New", obj)
+            return await create_object(client, kind, obj)
         if kind is Kind.GROUP:
-            return await call("RpcGroups.New", {"ID": 0, "Name": name, "Email": fields["email"]})
+            return await create_object(
+                client, kind, {"ID": 0, "Name": name, "Email": fields["email"]}
+            )
         if kind is Kind.SIGNATURE:
             groups = []
             if fields.get("group"):
@@ -160,21 +168,20 @@ class Executor:
                         "DefaultKinds": P.SIGNATURE_KIND_EMAIL,
                     }
                 ]
-            return await call("RpcSignatures.New", {"ID": 0, "Name": name, "Groups": groups})
+            return await create_object(client, kind, {"ID": 0, "Name": name, "Groups": groups})
         if kind is Kind.FILTER:
             obj = {"ID": 0, "Name": name, "GroupRefs": self._group_refs(fields)}
-            new_id = await call("RpcFilters.New", obj)
+            new_id = await create_object(client, kind, obj)
             if fields.get("parent"):
-                await call(
-                    "RpcFilters.SetParent", new_id, self.ids[(Kind.FILTER, fields["parent"])]
-                )
+                await set_parent(client, kind, new_id, self.ids[(Kind.FILTER, fields["parent"])])
             return new_id
         if kind is Kind.RULE:
             from reconciler.expand import RULE_PREFIX
 
             group = name.removeprefix(RULE_PREFIX)
-            return await call(
-                "RpcRules.New",
+            return await create_object(
+                client,
+                kind,
                 {
                     "ID": 0,
                     "Name": name,
@@ -224,7 +231,7 @@ class Executor:
             if "parent" in changed:
                 parent = changed["parent"]
                 parent_id = self.ids[(Kind.FILTER, parent)] if parent else P.NO_PARENT
-                await self.client.call("RpcFilters.SetParent", object_id, parent_id)
+                await set_parent(self.client, kind, object_id, parent_id)
         elif kind is Kind.RULE:
             await locked_update(
                 self.client, kind, object_id, {"State": 1 if changed.get("active") else 0}

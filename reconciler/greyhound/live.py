@@ -1,79 +1,162 @@
-"""Read the whole live state in one round of concurrent calls; write objects safely."""
+"""Talk to a live GREYHOUND: preflight, read the whole state in two round trips, write safely.
+
+Writes go through the helpers at the bottom. When a write's answer is lost (`OutcomeUnknown`), they
+re-read the server to learn whether it happened before trying again, so nothing is created twice:
+`create_object` looks the object up by Name via GetList, `delete_object` checks that Get says
+"not found", the others read the value back and compare.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from reconciler.greyhound import mapping
 from reconciler.greyhound import protocol as P
-from reconciler.greyhound.errors import GreyhoundError, VersionError
+from reconciler.greyhound.errors import (
+    GreyhoundError,
+    NotFoundError,
+    OutcomeUnknown,
+    ServerStatusError,
+    TransportError,
+    VersionError,
+)
 from reconciler.greyhound.rpc import RpcClient
 from reconciler.model.state import Kind, ServerIdentity, State
 
+# How each kind is listed (greyhound-rpc.md §2): method and its parameters.
+LIST_CALLS: dict[Kind, tuple[str, tuple[Any, ...]]] = {
+    Kind.POP3: ("RpcPop3Accounts.GetList", ()),
+    Kind.SMTP: ("RpcSmtpAccounts.GetList", ()),
+    Kind.GROUP: ("RpcGroups.GetCompleteList", (False,)),
+    Kind.SIGNATURE: ("RpcSignatures.GetList", (False,)),
+    Kind.FILTER: ("RpcFilters.GetCompleteList", (False,)),
+    Kind.RULE: ("RpcRules.GetList", (P.RULE_TRIGGER_OPTION_ALL,)),
+}
+
 
 def server_major(version: str) -> int | None:
-    head = version.strip().split(".")[0]
-    return int(head) if head.isdigit() else None
+    match = re.search(P.VERSION_PATTERN, version)
+    return int(match.group(1)) if match else None
 
 
-async def fetch_state(client: RpcClient, base_url: str) -> State:
-    """All lists at once: one round trip of 9 concurrent calls, whatever the number of objects."""
-    (
-        info,
-        status,
-        pop3,
-        smtp,
-        groups,
-        signatures,
-        filters,
-        rules,
-        blacklist,
-    ) = await asyncio.gather(
-        client.call("RpcInfo.GetServerInfo", False),
-        client.call("RpcInfo.GetServerStatus"),
-        client.call("RpcPop3Accounts.GetList"),
-        client.call("RpcSmtpAccounts.GetList"),
-        client.call("RpcGroups.GetCompleteList", False),
-        client.call("RpcSignatures.GetList", False),
-        client.call("RpcFilters.GetCompleteList", False),
-        client.call("RpcRules.GetList", P.RULE_TRIGGER_OPTION_ALL),
-        client.call("RpcRules.GetGlobal", P.BLACKLIST_GLOBAL),
+async def gather_all(*calls: Awaitable[Any]) -> list[Any]:
+    """Like asyncio.gather, but the first failure cancels the rest and waits for them."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def preflight(client: RpcClient, base_url: str) -> dict[str, Any]:
+    """Reachable, login accepted, version >= 5, no failing component; returns RpcServerInfo."""
+    info, status = await gather_all(
+        client.call("RpcInfo.GetServerInfo", False), client.call("RpcInfo.GetServerStatus")
     )
-    version = str(info.get("Version", ""))
+    version = str(info.get("Version", "")) if isinstance(info, dict) else ""
     major = server_major(version)
     if major is None or major < P.MIN_SERVER_MAJOR:
         raise VersionError(
             f"GREYHOUND at {base_url} reports version {version or 'unknown'}; "
             f"Elements needs version {P.MIN_SERVER_MAJOR} or newer: upgrade the server first"
         )
+    status = status if isinstance(status, dict) else {}
     failing = [c for c in P.STATUS_COMPONENTS if status.get(c) == P.STATUS_FAILURE]
     if failing:
-        raise GreyhoundError(
-            f"GREYHOUND at {base_url} reports failing components: {', '.join(failing)}"
+        raise ServerStatusError(
+            f"GREYHOUND at {base_url} reports failing components: {', '.join(failing)}; "
+            "fix the server before changing its configuration"
         )
+    return info
 
-    state = State(
-        server=ServerIdentity(url=base_url, version=version, hostname=str(info.get("Hostname", "")))
+
+async def list_objects(client: RpcClient, kind: Kind) -> list[dict[str, Any]]:
+    method, params = LIST_CALLS[kind]
+    return await client.call(method, *params) or []
+
+
+async def fetch_state(client: RpcClient, base_url: str) -> State:
+    """Preflight, then every list at once: two round trips whatever the number of objects."""
+    info = await preflight(client, base_url)
+    kinds = list(LIST_CALLS)
+    *lists, blacklist = await gather_all(
+        *(list_objects(client, kind) for kind in kinds),
+        client.call("RpcRules.GetGlobal", P.BLACKLIST_GLOBAL),
     )
-    group_names = {g["ID"]: g["Name"] for g in groups}
-    filter_names = {f["ID"]: f["Name"] for f in filters}
-    for obj in pop3:
+    objects = dict(zip(kinds, lists, strict=True))
+    state = State(
+        server=ServerIdentity(
+            url=base_url,
+            version=str(info.get("Version", "")),
+            hostname=str(info.get("Hostname", "")),
+        )
+    )
+    group_names = {g["ID"]: g["Name"] for g in objects[Kind.GROUP]}
+    filter_names = {f["ID"]: f["Name"] for f in objects[Kind.FILTER]}
+    for obj in objects[Kind.POP3]:
         state.add(mapping.pop3_from_rpc(obj))
-    for obj in smtp:
+    for obj in objects[Kind.SMTP]:
         state.add(mapping.smtp_from_rpc(obj))
-    for obj in groups:
+    for obj in objects[Kind.GROUP]:
         state.add(mapping.group_from_rpc(obj))
-    for obj in signatures:
+    for obj in objects[Kind.SIGNATURE]:
         state.add(mapping.signature_from_rpc(obj, group_names))
-    for obj in filters:
+    for obj in objects[Kind.FILTER]:
         state.add(mapping.filter_from_rpc(obj, filter_names, group_names))
-    for obj in rules:
+    for obj in objects[Kind.RULE]:
         state.add(mapping.rule_from_rpc(obj))
     bl = mapping.blacklist_from_global(blacklist)
     if bl is not None:
         state.add(bl)
     return state
+
+
+# --- writes ---------------------------------------------------------------------------------------
+class _NotDone:
+    """What a re-read returns when the write did not happen."""
+
+
+NOT_DONE = _NotDone()
+
+
+async def write(
+    client: RpcClient, method: str, *params: Any, done: Callable[[], Awaitable[Any]]
+) -> Any:
+    """Send a write; when its answer is lost, ask `done()` (a re-read) before sending it again.
+
+    `done()` returns NOT_DONE when the write did not happen, else what the write would have returned.
+    """
+    attempts = client.retries + 1
+    for attempt in range(attempts):
+        try:
+            return await client.call(method, *params)
+        except OutcomeUnknown as exc:
+            lost = exc
+        outcome = await done()
+        if outcome is not NOT_DONE:
+            return outcome
+        if attempt + 1 < attempts:
+            await asyncio.sleep(client.retry_delay(attempt))
+    raise TransportError(f"{lost} (gave up after {attempts} attempt(s))")
+
+
+async def create_object(client: RpcClient, kind: Kind, obj: dict[str, Any]) -> int:
+    """`<Class>.New(obj)` -> new ID. After a lost answer, an object of that Name found via GetList
+    is the one we created: it is adopted instead of creating a second one."""
+    name = obj["Name"]
+
+    async def created() -> Any:
+        ids = [o["ID"] for o in await list_objects(client, kind) if o.get("Name") == name]
+        return max(ids) if ids else NOT_DONE
+
+    # [I] New ignores the ID it is sent; 0 is the safe value (greyhound-rpc.md §3.2)
+    return await write(client, f"{mapping.RPC_CLASS[kind]}.New", {**obj, "ID": 0}, done=created)
 
 
 async def locked_update(
@@ -84,9 +167,55 @@ async def locked_update(
     await client.call(f"{cls}.Lock", object_id)
     try:
         current = await client.call(f"{cls}.Get", object_id)
-        current.update(changes)
-        if "Password" in current and not changes.get("Password"):
-            current.pop("Password")  # write-only: never send back the empty placeholder
-        await client.call(f"{cls}.Put", current)
-    finally:
+        wanted = {**current, **changes}
+        if not changes.get("Password"):
+            wanted.pop("Password", None)  # write-only: never send back the empty placeholder
+        readable = {k: v for k, v in changes.items() if k != "Password"}
+
+        async def landed() -> Any:
+            now = await client.call(f"{cls}.Get", object_id)
+            same = all(now.get(k) == v for k, v in readable.items())
+            return None if same and readable else NOT_DONE
+
+        await write(client, f"{cls}.Put", wanted, done=landed)
+    except BaseException:
+        # the first error is the one to report; Logout releases our locks [I]
+        with contextlib.suppress(GreyhoundError):
+            await client.call(f"{cls}.Unlock", object_id)
+        raise
+    try:
         await client.call(f"{cls}.Unlock", object_id)
+    except GreyhoundError as exc:
+        error = GreyhoundError(f"{cls} {object_id} was updated but could not be unlocked: {exc}")
+        error.code, error.rpc_message = exc.code, exc.rpc_message
+        raise error from None
+
+
+async def delete_object(client: RpcClient, kind: Kind, object_id: int) -> None:
+    cls = mapping.RPC_CLASS[kind]
+
+    async def gone() -> Any:
+        try:
+            await client.call(f"{cls}.Get", object_id)
+        except NotFoundError:
+            return None
+        return NOT_DONE
+
+    await write(client, f"{cls}.Delete", object_id, done=gone)
+
+
+async def set_parent(client: RpcClient, kind: Kind, object_id: int, parent_id: int) -> None:
+    cls = mapping.RPC_CLASS[kind]
+
+    async def moved() -> Any:
+        now = await client.call(f"{cls}.Get", object_id)
+        return None if now.get("ParentRef", P.NO_PARENT) == parent_id else NOT_DONE
+
+    await write(client, f"{cls}.SetParent", object_id, parent_id, done=moved)
+
+
+async def put_global(client: RpcClient, name: str, value: str) -> None:
+    async def stored() -> Any:
+        return None if await client.call("RpcRules.GetGlobal", name) == value else NOT_DONE
+
+    await write(client, "RpcRules.PutGlobal", name, value, done=stored)

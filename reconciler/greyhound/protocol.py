@@ -12,6 +12,9 @@ ENDPOINT_PATH = "/json"
 # [I] error object shape: JSON-RPC 1.1 working draft. The client also accepts faultCode/faultString.
 ERROR_NAME = "JSONRPCError"
 
+# [S: QS] `id` is optional and echoed only when sent. The client sends one and checks the echo.
+# [I] the request `version` member is not checked by the server (the emulator accepts any).
+
 # --- Fault codes: internal code + 700 on HTTP protocols [S: ERR]; the numbers themselves are [I] ----
 FAULT_OFFSET = 700
 FAULT_UNKNOWN_METHOD = FAULT_OFFSET + 1
@@ -22,9 +25,58 @@ FAULT_LOCKED_BY_OTHER = FAULT_OFFSET + 5
 FAULT_CONNECTION_FAILED = FAULT_OFFSET + 6  # CheckConnection could not log in / connect
 FAULT_TOO_MANY_CLIENTS = FAULT_OFFSET + 7
 FAULT_INTERNAL = FAULT_OFFSET + 8
+# Which typed error a fault code becomes on the client (reconciler/greyhound/errors.py); codes not
+# listed stay a plain RpcError. Once the real table is known, only these names need new numbers.
+FAULT_KINDS = {
+    FAULT_NOT_FOUND: "not_found",
+    FAULT_NOT_LOCKED: "not_locked",
+    FAULT_LOCKED_BY_OTHER: "locked",
+    FAULT_CONNECTION_FAILED: "check_failed",
+    FAULT_TOO_MANY_CLIENTS: "too_many_clients",
+}
+
+# --- HTTP status [S-PHP: PHPLIB]: 401/403 = bad login, 404 = no such endpoint, faults come with 200 --
+HTTP_AUTH_FAILED = (401, 403)
+HTTP_NOT_FOUND = 404
+
+# --- What may be sent again after a lost answer -------------------------------------------------
+# Reads change nothing, so a transport error or HTTP 5xx on them is retried with backoff.
+# [I] Lock and Unlock are repeatable within one Client-ID's lock pool (locking what we already hold
+# succeeds, unlocking what is free is a no-op); CheckConnection changes no state.
+REPEATABLE_METHODS = frozenset(
+    {
+        "Get",
+        "GetList",
+        "GetCompleteList",
+        "GetGlobal",
+        "GetGlobals",
+        "GetLockData",
+        "GetServerInfo",
+        "GetServerStatus",
+        "GetUserInfo",
+        "CheckConnection",
+        "Lock",
+        "Unlock",
+    }
+)
+# Every other method is a write: after a lost answer the client re-reads the server before trying
+# again (New: look the object up by Name via GetList; Delete: Get says not found; Put, SetParent,
+# PutGlobal: read back and compare).
+
+# --- Client defaults (ours) --------------------------------------------------------------------
+DEFAULT_TIMEOUT = 30.0  # seconds per request
+CONNECT_TIMEOUT = 10.0  # seconds to open the TCP/TLS connection (at most the request timeout)
+DEFAULT_RETRIES = 4  # further attempts after the first one
+BACKOFF_BASE = 0.2  # seconds before the first retry; doubles each time, with jitter
+BACKOFF_CAP = 5.0
 
 # --- Client-ID scheme [S: HTTP, QS] --------------------------------------------------------------
 CLIENT_ID_LENGTH = 32
+# [S-PHP: PHPLIB] the PHP client encodes the Basic credentials as windows-1252 and also sends the
+# client id in a cookie `ghclient`. We do the same; a password that windows-1252 cannot encode is
+# sent as UTF-8 [I]. The emulator decodes windows-1252.
+AUTH_ENCODING = "cp1252"
+CLIENT_COOKIE = "ghclient"
 
 # --- Where Elements settings live that no documented API exposes [I] ---------------------------
 # The blacklist of the mail assignment and the reconciler's ownership marker are kept as
@@ -60,3 +112,15 @@ STATUS_COMPONENTS = (
     "SyncServer",
 )
 MIN_SERVER_MAJOR = 5  # Elements needs GREYHOUND 5 or newer [S: 4S]
+# [I] RpcServerInfo.Version is a dotted string whose first number is the major version
+# ("5.3.0", "5.3.1.4711"); a leading product word is tolerated.
+VERSION_PATTERN = r"(\d+)(?:\.\d+)*"
+# RpcLockState [S]: lsUnlocked=0, lsModified=1, lsLocked=2.
+LOCK_UNLOCKED, LOCK_MODIFIED, LOCK_LOCKED = 0, 1, 2
+
+# --- Sessions [S: HTTP] + [I] ------------------------------------------------------------------
+# The server limits distinct Client-IDs per user [S]; the limit, and what happens when it is reached
+# (here: fault FAULT_TOO_MANY_CLIENTS), are [I]. RpcUsers.Logout ends the session and releases its
+# locks [I]; an idle session expires after this many seconds [I].
+DEFAULT_MAX_CLIENTS_PER_USER = 20
+SESSION_IDLE_SECONDS = 600

@@ -1,8 +1,18 @@
-"""JSON-RPC 1.1 over httpx with GREYHOUND's Client-ID Basic auth (greyhound-rpc.md §1)."""
+"""JSON-RPC 1.1 over httpx with GREYHOUND's Client-ID Basic auth (greyhound-rpc.md §1).
+
+One `RpcClient` per run: one random Client-ID, one connection pool. `call()` retries reads after
+transport errors and HTTP 5xx with exponential backoff; a write whose answer was lost raises
+`OutcomeUnknown` instead, and the helpers in live.py re-read the server before trying again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
+import random
 import secrets
+import ssl
 from typing import Any
 
 import httpx
@@ -11,22 +21,57 @@ from reconciler.greyhound import protocol as P
 from reconciler.greyhound.errors import (
     AuthError,
     ConnectionCheckFailed,
+    GreyhoundError,
     LockedError,
     NotFoundError,
+    NotLockedError,
+    OutcomeUnknown,
     RpcError,
+    TooManyClientsError,
     TransportError,
+    one_line,
 )
 
-_FAULT_TYPES = {
-    P.FAULT_NOT_FOUND: NotFoundError,
-    P.FAULT_LOCKED_BY_OTHER: LockedError,
-    P.FAULT_CONNECTION_FAILED: ConnectionCheckFailed,
+_FAULT_TYPES: dict[str, type[RpcError]] = {
+    "not_found": NotFoundError,
+    "not_locked": NotLockedError,
+    "locked": LockedError,
+    "check_failed": ConnectionCheckFailed,
+    "too_many_clients": TooManyClientsError,
 }
+_LOGOUT = "RpcUsers.Logout"
+_LOGOUT_TIMEOUT = 5.0
 
 
 def new_client_id() -> str:
     """One random 32-hex id per run; every request of the run reuses it (locks, connection limit)."""
     return secrets.token_hex(P.CLIENT_ID_LENGTH // 2)
+
+
+def is_repeatable(method: str) -> bool:
+    return method.rpartition(".")[2] in P.REPEATABLE_METHODS
+
+
+def fault_error(method: str, code: int, message: str) -> RpcError:
+    kind = P.FAULT_KINDS.get(code)
+    return _FAULT_TYPES.get(kind, RpcError)(method, code, message)  # type: ignore[arg-type]
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode(P.AUTH_ENCODING)
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+class _Failure(Exception):
+    """One failed attempt: `transient` may succeed later; `sent` means the server may have acted."""
+
+    def __init__(self, reason: str, *, transient: bool, sent: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+        self.sent = sent
 
 
 class RpcClient:
@@ -36,75 +81,202 @@ class RpcClient:
         username: str,
         password: str,
         *,
-        verify: bool | str = True,
-        timeout: float = 30.0,
+        verify: bool | ssl.SSLContext = True,
+        timeout: float = P.DEFAULT_TIMEOUT,
+        retries: int = P.DEFAULT_RETRIES,
+        backoff: float = P.BACKOFF_BASE,
         max_connections: int = 8,
     ):
-        self.url = url.rstrip("/") + P.ENDPOINT_PATH
+        self.base_url = url.rstrip("/")
+        self.url = self.base_url + P.ENDPOINT_PATH
+        self.username = username
         self.client_id = new_client_id()
-        self.requests = 0
+        self.retries = retries
+        self.backoff = backoff
+        self.requests = 0  # HTTP requests sent, retries included
+        self.retried = 0
+        self._ids = itertools.count(1)
+        self._rng = random.Random()
+        self._answered = False  # the server has accepted our login at least once
+        self._logged_out = False
         self._http = httpx.AsyncClient(
-            auth=httpx.BasicAuth(f"{self.client_id}-{username}", password),
+            auth=httpx.BasicAuth(_encode(f"{self.client_id}-{username}"), _encode(password)),
             verify=verify,
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, P.CONNECT_TIMEOUT)),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            headers={"User-Agent": "greyhound-reconciler"},
+            headers={"User-Agent": "greyhound-reconciler", "Accept": "application/json"},
+            cookies={P.CLIENT_COOKIE: self.client_id},
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    # --- calls ----------------------------------------------------------------------------------
     async def call(self, method: str, *params: Any) -> Any:
-        body = {"version": P.JSONRPC_VERSION, "method": method, "params": list(params)}
+        """One RPC; reads are retried on transient failures, lost write answers raise OutcomeUnknown."""
+        if method == _LOGOUT:
+            await self.logout()
+            return None
+        repeatable = is_repeatable(method)
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            try:
+                return await self._once(method, list(params))
+            except _Failure as failure:
+                if not failure.transient:
+                    raise TransportError(failure.reason) from None
+                if failure.sent and not repeatable:
+                    raise OutcomeUnknown(
+                        f"{failure.reason}; the server may or may not have carried out {method}"
+                    ) from None
+                if attempt + 1 == attempts:
+                    raise TransportError(
+                        f"{failure.reason} (gave up after {attempts} attempt(s))"
+                    ) from None
+                self.retried += 1
+                await asyncio.sleep(self.retry_delay(attempt))
+        raise AssertionError("unreachable")
+
+    def retry_delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so concurrent retries do not arrive together."""
+        return min(P.BACKOFF_CAP, self.backoff * 2**attempt) * self._rng.uniform(0.5, 1.0)
+
+    async def logout(self) -> None:
+        """RpcUsers.Logout, once, best effort: frees the session slot and releases our locks [I]."""
+        if self._logged_out or not self._answered:
+            return
+        self._logged_out = True
+        # on failure the session expires on the server; nothing of ours depends on it
+        with contextlib.suppress(_Failure, GreyhoundError):
+            await self._once(_LOGOUT, [], timeout=_LOGOUT_TIMEOUT)
+
+    async def _once(self, method: str, params: list, timeout: float | None = None) -> Any:
+        request_id = next(self._ids)
+        body = {"version": P.JSONRPC_VERSION, "method": method, "params": params, "id": request_id}
         self.requests += 1
+        extra = {} if timeout is None else {"timeout": timeout}
         try:
-            response = await self._http.post(self.url, json=body)
-        except httpx.TimeoutException:
-            raise TransportError(
-                f"{method}: the server at {self._base()} did not answer in time"
+            response = await self._http.post(self.url, json=body, **extra)
+        except httpx.HTTPError as exc:
+            raise self._transport_failure(method, exc) from None
+        except (ssl.SSLError, OSError) as exc:
+            raise _Failure(
+                f"cannot connect to GREYHOUND at {self.base_url}: {exc}", transient=True, sent=False
             ) from None
-        except httpx.ConnectError as exc:
-            raise TransportError(
-                f"cannot connect to GREYHOUND at {self._base()}: {_reason(exc)}"
-            ) from None
-        except httpx.TransportError as exc:
-            raise TransportError(
-                f"{method}: connection to {self._base()} failed: {_reason(exc)}"
-            ) from None
-        if response.status_code in (401, 403):
+        status = response.status_code
+        if status in P.HTTP_AUTH_FAILED:
             raise AuthError(
-                f"GREYHOUND at {self._base()} refused the login (HTTP {response.status_code}): "
-                "check the user name and password"
+                f"GREYHOUND at {self.base_url} refused the login of user {self.username!r} "
+                f"(HTTP {status}): check greyhound.username and the password"
             )
-        if response.status_code == 404:
+        if status == P.HTTP_NOT_FOUND:
             raise TransportError(
-                f"{self.url} not found (HTTP 404): is this a GREYHOUND server with JSON-RPC?"
+                f"{self.url} not found (HTTP 404): is this a GREYHOUND server with JSON-RPC enabled?"
             )
-        if response.status_code >= 400:
-            raise TransportError(f"{method}: GREYHOUND answered HTTP {response.status_code}")
+        if status >= 500:
+            raise _Failure(
+                f"GREYHOUND at {self.base_url} answered HTTP {status} to {method}",
+                transient=True,
+                sent=True,
+            )
+        if status >= 400:
+            raise TransportError(f"GREYHOUND at {self.base_url} answered HTTP {status} to {method}")
+        self._answered = True
+        return self._result(method, request_id, response)
+
+    def _result(self, method: str, request_id: int, response: httpx.Response) -> Any:
         try:
             payload = response.json()
         except ValueError:
-            raise TransportError(f"{method}: the answer is not JSON") from None
-        error = payload.get("error") if isinstance(payload, dict) else None
-        if error is None and isinstance(payload, dict) and "faultCode" in payload:
-            error = {"code": payload["faultCode"], "message": payload.get("faultString", "")}
-        if error:
-            code = int(error.get("code", 0)) if isinstance(error, dict) else 0
-            message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-            raise _FAULT_TYPES.get(code, RpcError)(method, code, message)
-        if not isinstance(payload, dict) or "result" not in payload:
-            raise TransportError(f"{method}: the answer has neither result nor error")
-        return payload["result"]
+            raise TransportError(
+                f"GREYHOUND at {self.base_url} answered {method} with something that is not JSON"
+            ) from None
+        if not isinstance(payload, dict):
+            raise TransportError(f"GREYHOUND at {self.base_url} answered {method} with {payload!r}")
+        if "id" in payload and payload["id"] != request_id:
+            raise TransportError(
+                f"GREYHOUND at {self.base_url} answered {method} with the id of another request "
+                f"({payload['id']!r} instead of {request_id})"
+            )
+        fault = _fault_of(payload)
+        if fault is not None:
+            raise fault_error(method, *fault)
+        # [I] a procedure's answer may carry `"result": null` or leave it out
+        return payload.get("result")
 
-    def _base(self) -> str:
-        return self.url[: -len(P.ENDPOINT_PATH)]
+    def _transport_failure(self, method: str, exc: httpx.HTTPError) -> _Failure:
+        base = self.base_url
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            verify = _certificate_problem(exc)
+            if verify:
+                return _Failure(
+                    f"cannot connect to GREYHOUND at {base}: TLS certificate verification failed "
+                    f"({verify}); for a self-signed server set greyhound.tls.ca_file",
+                    transient=False,
+                    sent=False,
+                )
+            return _Failure(
+                f"cannot connect to GREYHOUND at {base}: {_reason(exc)}", transient=True, sent=False
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return _Failure(
+                f"GREYHOUND at {base} did not answer {method} in time", transient=True, sent=True
+            )
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+            return _Failure(
+                f"GREYHOUND at {base} dropped the connection during {method}",
+                transient=True,
+                sent=True,
+            )
+        if isinstance(exc, httpx.TransportError):
+            return _Failure(
+                f"connection to GREYHOUND at {base} failed during {method}: {_reason(exc)}",
+                transient=True,
+                sent=True,
+            )
+        return _Failure(
+            f"cannot talk to GREYHOUND at {base}: {_reason(exc)}", transient=False, sent=False
+        )
 
 
-def _reason(exc: Exception) -> str:
+def _fault_of(payload: dict[str, Any]) -> tuple[int, str] | None:
+    """(code, message) of a JSON-RPC 1.1 error object or an XML-RPC style fault, else None."""
+    error = payload.get("error")
+    if isinstance(error, dict):
+        code = error.get("code", error.get("faultCode", 0))
+        message = error.get("message", error.get("faultString", ""))
+    elif "faultCode" in payload:
+        code, message = payload["faultCode"], payload.get("faultString", "")
+    elif error is not None:
+        code, message = 0, error
+    else:
+        return None
+    try:
+        number = int(code)
+    except (TypeError, ValueError):
+        number = 0
+    return number, str(message)
+
+
+def _certificate_problem(exc: BaseException) -> str | None:
+    """The verification message when a connection failed on the server's certificate."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return one_line(seen.verify_message or str(seen))
+        seen = seen.__cause__ or seen.__context__
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "TLS certificate verification failed (use greyhound.tls.ca_file for a self-signed server)"
+        return one_line(text.split("certificate verify failed:", 1)[-1].split("(_ssl")[0])
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    text = one_line(str(exc))
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host name"
     return text or type(exc).__name__

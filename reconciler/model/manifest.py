@@ -142,6 +142,8 @@ class Connection(Strict):
     allow_http: StrictBool = False
     integration_enabled: StrictBool = True
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    # further attempts after a transport error or HTTP 5xx (reads; writes re-read first)
+    retries: Annotated[StrictInt, Field(ge=0, le=10)] = 4
 
 
 class SimulatedEndpoint(Strict):
