@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import platform
 from typing import Any
 
-from reconciler.emulator.classes import CHECK_ITEM_FIELDS, CLASSES, ClassSpec
+from reconciler.emulator.classes import CHECK_ITEM_FIELDS, CLASSES, ClassSpec, member_problem
 from reconciler.emulator.mailcheck import CheckFailed, check_pop3, check_smtp
 from reconciler.emulator.store import Store, now
 from reconciler.greyhound import protocol as P
@@ -34,26 +35,17 @@ def _expect(params: list, types: tuple[type, ...], method: str) -> None:
             )
 
 
-def _same_type(template_value: Any, value: Any) -> bool:
-    if template_value is None or value is None:
-        return True
-    if isinstance(template_value, bool):
-        return isinstance(value, bool)
-    if isinstance(template_value, int):
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, type(template_value))
-
-
 class Dispatcher:
     def __init__(self, store: Store):
         self.store = store
+        self.started = now()
 
     # --- entry ----------------------------------------------------------------------------------
     def call(self, method: str, params: list, client_id: str, user: str) -> Any:
         if not isinstance(params, list):
             raise RpcFault(P.FAULT_INVALID_PARAMS, "params must be an array")
         cls, _, name = method.partition(".")
-        if name == "CheckConnection" and cls in CLASSES:
+        if cls in CLASSES and name == "CheckConnection" and name in CLASSES[cls].extra_methods:
             # network I/O: runs outside the store lock so other clients are not blocked
             _expect(params, (dict,), method)
             return self._check_connection(CLASSES[cls], params[0], method)
@@ -72,11 +64,11 @@ class Dispatcher:
         cfg = self.store.config
         if name == "GetServerInfo":
             _expect(params, (bool,), method)
-            return {
+            info = {
                 "Version": cfg.server_version,
                 "Hostname": cfg.hostname,
                 "ServerTime": now(),
-                "OnlineSince": now(),
+                "OnlineSince": self.started,
                 "Connections": sum(len(s) for s in self.store.sessions.values()),
                 "MaxConnections": cfg.max_clients_per_user,
                 "HttpPort": 443,
@@ -85,8 +77,12 @@ class Dispatcher:
                 "KeepAlive": True,
                 "Compress": False,
                 "UseRpcps": False,
+                "MethodCount": sum(len(s.extra_methods) + 7 for s in CLASSES.values()),
                 "Edition": 0,
             }
+            if params[0]:  # [I] AdvancedFields adds the machine facts
+                info.update(CPU="emulated", CPUUsage=0, OS=platform.system(), IPAddress="127.0.0.1")
+            return info
         if name == "GetServerStatus":
             _expect(params, (), method)
             status: dict[str, Any] = {c: 0 for c in P.STATUS_COMPONENTS}
@@ -97,9 +93,7 @@ class Dispatcher:
     def _users(self, name: str, params: list, method: str, client_id: str, user: str) -> Any:
         if name == "Logout":
             _expect(params, (), method)
-            for key in [k for k, v in self.store.locks.items() if v == client_id]:
-                del self.store.locks[key]
-            self.store.sessions.get(user, set()).discard(client_id)
+            self.store.close_session(user, client_id)
             return None
         if name == "GetUserInfo":
             _expect(params, (), method)
@@ -119,9 +113,9 @@ class Dispatcher:
             out[secret] = P.PASSWORD_PLACEHOLDER
         holder = self.store.locks.get((spec.name, obj["ID"]))
         out["LockData"] = {
-            "LockState": 2 if holder else 0,
+            "LockState": P.LOCK_LOCKED if holder else P.LOCK_UNLOCKED,
             "UserRef": 1 if holder else 0,
-            "UserName": "",
+            "UserName": self.store.user_of(holder) if holder else "",
         }
         if spec.name == "RpcGroups":
             out["Signatures"] = self._group_signatures(obj["ID"])
@@ -144,13 +138,9 @@ class Dispatcher:
         if not isinstance(obj, dict):
             raise RpcFault(P.FAULT_INVALID_PARAMS, f"{method}: parameter 1 must be a struct")
         for key, value in obj.items():
-            if key not in spec.template:
-                raise RpcFault(P.FAULT_INVALID_PARAMS, f"{method}: unknown member {key!r}")
-            if key not in spec.read_only and not _same_type(spec.template[key], value):
-                raise RpcFault(
-                    P.FAULT_INVALID_PARAMS,
-                    f"{method}: member {key!r} has the wrong type {type(value).__name__}",
-                )
+            problem = member_problem(spec, key, value)
+            if problem:
+                raise RpcFault(P.FAULT_INVALID_PARAMS, f"{method}: {problem}")
         return {k: v for k, v in obj.items() if k not in spec.read_only}
 
     def _check_lock(self, spec: ClassSpec, object_id: int, client_id: str, method: str, need: bool):
@@ -171,6 +161,8 @@ class Dispatcher:
             name == "GetList" or name in spec.extra_methods
         ):
             _expect(params, spec.list_params, method)
+            if spec.name == "RpcRules" and not 0 <= params[0] <= 2:
+                raise RpcFault(P.FAULT_INVALID_PARAMS, f"{method}: RpcTriggerOption is 0..2")
             return [self._public(spec, o, spec.list_fields) for _, o in sorted(objects.items())]
         if name == "Get":
             _expect(params, (int,), method)
@@ -182,6 +174,8 @@ class Dispatcher:
             obj.update(members)
             obj.update(ID=store.next_id, Created=now(), Modified=now())
             objects[store.next_id] = obj
+            # tests check caps "at any time" against this high-water mark
+            store.high_water[spec.name] = max(store.high_water.get(spec.name, 0), len(objects))
             store.next_id += 1
             store.save()
             return obj["ID"]
@@ -228,6 +222,11 @@ class Dispatcher:
         if name == "SetParent":
             _expect(params, (int, int), method)
             obj = self._find(spec, params[0])
+            self._check_lock(spec, params[0], client_id, method, need=False)
+            if params[1] == params[0]:
+                raise RpcFault(
+                    P.FAULT_INVALID_PARAMS, f"{method}: an object cannot be its own parent"
+                )
             if params[1] != P.NO_PARENT:
                 self._find(spec, params[1])
             obj["ParentRef"] = params[1]
@@ -261,6 +260,11 @@ class Dispatcher:
                 P.FAULT_INVALID_PARAMS,
                 f"{method}: expects an item with {', '.join(CHECK_ITEM_FIELDS)}",
             )
+        # the item's members are those of the account with the same names and types
+        for key, value in item.items():
+            problem = member_problem(spec, key, value)
+            if problem:
+                raise RpcFault(P.FAULT_INVALID_PARAMS, f"{method}: {problem}")
         pop3 = spec.name == "RpcPop3Accounts"
         try:
             if pop3:

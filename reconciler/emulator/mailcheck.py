@@ -63,11 +63,13 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted ({exc.verify_message})"
     if isinstance(exc, ssl.SSLError):
-        return f"TLS error ({exc.reason or exc})"
+        return f"TLS error ({exc.reason or exc}): is the security setting right for this port?"
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "timed out"
+        return "timed out: is the security setting right for this port?"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
     if isinstance(exc, poplib.error_proto):
         return exc.args[0].decode(errors="replace") if isinstance(exc.args[0], bytes) else str(exc)
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -77,7 +79,13 @@ def _describe(exc: BaseException) -> str:
             else exc.smtp_error
         )
         return f"{exc.smtp_code} {text}"
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, EOFError | smtplib.SMTPServerDisconnected):
+        return "the server closed the connection: is the security setting right for this port?"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+_POP3_ERRORS = (OSError, poplib.error_proto, EOFError)
+_SMTP_ERRORS = (OSError, smtplib.SMTPException)
 
 
 def check_pop3(item: dict[str, Any], config: Any) -> int:
@@ -93,26 +101,36 @@ def check_pop3(item: dict[str, Any], config: Any) -> int:
             conn = poplib.POP3_SSL(host, port, timeout=timeout, context=_tls_context(config))
         else:
             conn = poplib.POP3(host, port, timeout=timeout)
-            if encrypt == ENCRYPT_STARTTLS:
+    except _POP3_ERRORS as exc:
+        raise CheckFailed(f"{host}:{port}: connection failed: {_describe(exc)}") from None
+    try:
+        if encrypt == ENCRYPT_STARTTLS:
+            try:
                 conn.stls(context=_tls_context(config))
+            except _POP3_ERRORS as exc:
+                raise CheckFailed(f"{host}:{port}: STARTTLS failed: {_describe(exc)}") from None
         try:
             if item.get("Authenticate") == POP3_APOP:
                 conn.apop(item.get("Username", ""), item.get("Password", ""))
             else:
                 conn.user(item.get("Username", ""))
                 conn.pass_(item.get("Password", ""))
+        except _POP3_ERRORS as exc:
+            raise CheckFailed(f"{host}:{port}: login failed: {_describe(exc)}") from None
+        try:
             count, _size = conn.stat()
-        finally:
-            try:
-                conn.quit()
-            except (OSError, poplib.error_proto):
-                conn.close()
+        except _POP3_ERRORS as exc:
+            raise CheckFailed(f"{host}:{port}: mailbox not readable: {_describe(exc)}") from None
         return count
-    except (OSError, poplib.error_proto, ssl.SSLError, EOFError) as exc:
-        raise CheckFailed(f"{host}:{port}: {_describe(exc)}") from None
+    finally:
+        try:
+            conn.quit()
+        except _POP3_ERRORS:
+            conn.close()
 
 
 def check_smtp(item: dict[str, Any], config: Any) -> None:
+    """Connect, negotiate TLS as configured and log in; raise CheckFailed with the server's words."""
     endpoint = _simulated("smtp", item, config)
     needs_login = item.get("Authenticate", 1) != SMTP_AUTH_NONE
     if endpoint is not None:
@@ -125,17 +143,22 @@ def check_smtp(item: dict[str, Any], config: Any) -> None:
             conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=_tls_context(config))
         else:
             conn = smtplib.SMTP(host, port, timeout=timeout)
-            if encrypt == ENCRYPT_STARTTLS:
+    except _SMTP_ERRORS as exc:
+        raise CheckFailed(f"{host}:{port}: connection failed: {_describe(exc)}") from None
+    try:
+        if encrypt == ENCRYPT_STARTTLS:
+            try:
                 conn.starttls(context=_tls_context(config))
+            except _SMTP_ERRORS as exc:
+                raise CheckFailed(f"{host}:{port}: STARTTLS failed: {_describe(exc)}") from None
         try:
             conn.ehlo_or_helo_if_needed()
             if needs_login:
                 conn.login(item.get("Username", ""), item.get("Password", ""))
-            conn.noop()
-        finally:
-            try:
-                conn.quit()
-            except (OSError, smtplib.SMTPException):
-                conn.close()
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        raise CheckFailed(f"{host}:{port}: {_describe(exc)}") from None
+        except _SMTP_ERRORS as exc:
+            raise CheckFailed(f"{host}:{port}: login failed: {_describe(exc)}") from None
+    finally:
+        try:
+            conn.quit()
+        except _SMTP_ERRORS:
+            conn.close()
