@@ -37,9 +37,9 @@ def validate(env_dir: str) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules under reconciler/commands/ (one module per area)."""
-    from reconciler.commands import emulator, engine
+    from reconciler.commands import assign, emulator, engine
 
-    for module in (engine, emulator):
+    for module in (engine, emulator, assign):
         for command in module.COMMANDS:
             cli.add_command(command)
 
