@@ -23,23 +23,11 @@ def cli() -> None:
     """Manage the Elements mail integration of a GREYHOUND server as code."""
 
 
-@cli.command()
-@click.argument("env_dir", type=click.Path(file_okay=False))
-def validate(env_dir: str) -> None:
-    """Check an environment offline: schema, references, caps."""
-    env = _load(env_dir)
-    m = env.manifest
-    echo(
-        f"{env.name}: valid ({len(m.pop3_accounts)} POP3, {len(m.smtp_accounts)} SMTP accounts, "
-        f"{len(m.blacklist or [])} blacklist entries)"
-    )
-
-
 def _register_commands() -> None:
     """Commands that live in their own modules under reconciler/commands/ (one module per area)."""
-    from reconciler.commands import assign, emulator, engine
+    from reconciler.commands import assign, emulator, engine, manifest
 
-    for module in (engine, emulator, assign):
+    for module in (manifest, engine, emulator, assign):
         for command in module.COMMANDS:
             cli.add_command(command)
 

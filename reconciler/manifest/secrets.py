@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ReconcilerError
-from reconciler.model.manifest import SecretRef
+
+if TYPE_CHECKING:  # the CLI imports this module at start-up; keep pydantic out of it
+    from reconciler.model.manifest import SecretRef
 
 _KNOWN_VALUES: set[str] = set()
 
@@ -80,6 +83,21 @@ class SecretResolver:
                 raise MissingSecret(f"secret for {what} is missing: file {ref.file} is empty")
         remember(value)
         return value
+
+    def require_all(self, needs: list[tuple[SecretRef, str]]) -> None:
+        """Resolve every reference; one error names each missing one (reference, never value)."""
+        missing = []
+        for ref, what in needs:
+            try:
+                self.resolve(ref, what)
+            except MissingSecret as exc:
+                missing.append(str(exc))
+        if len(missing) == 1:
+            raise MissingSecret(missing[0])
+        if missing:
+            raise MissingSecret(
+                f"{len(missing)} secrets are missing:\n" + "\n".join(f"  - {m}" for m in missing)
+            )
 
     def available(self, ref: SecretRef) -> bool:
         try:
