@@ -19,8 +19,13 @@ _load = load_env
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="Log API calls and steps to stderr (-vv: more).")
+def cli(verbose: int) -> None:
     """Manage the Elements mail integration of a GREYHOUND server as code."""
+    if verbose:
+        from reconciler.cli_util import setup_logging
+
+        setup_logging(verbose)
 
 
 def _register_commands() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 import click
@@ -21,3 +23,21 @@ def load_env(env_dir: str):
     for warning in env.warnings:
         echo(warning.format(), err=True)
     return env
+
+
+class _ScrubFilter(logging.Filter):
+    """Logs pass through the same secret scrubber as everything else we print."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = ()
+        return True
+
+
+def setup_logging(verbosity: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(_ScrubFilter())
+    root = logging.getLogger("reconciler")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets as pysecrets
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import Rails
 from reconciler.plan.savedplan import check_fresh
 from reconciler.target import connect, secrets_for
+
+log = logging.getLogger("reconciler.engine")
 
 # testing aid for the crash tests: SIGKILL this process right after step N has finished
 CRASH_AFTER_ENV = "RECONCILER_TEST_CRASH_AFTER_STEP"
@@ -94,11 +98,28 @@ async def read_server(client, label: str) -> tuple[State, Marker | None]:
     return live, parse_marker(marker_text)
 
 
-async def _plan_with(target, env: Environment, secrets: SecretResolver, options: Options) -> PlanResult:
+async def _plan_with(
+    target, env: Environment, secrets: SecretResolver, options: Options, salt: str | None = None
+) -> PlanResult:
     desired = expand(env.manifest)
     passwords = resolve_passwords(desired, secrets)
+    started = time.monotonic()
     live, marker = await read_server(target.client, target.label)
-    salt = marker.salt if marker else pysecrets.token_hex(16)
+    log.info(
+        "read %d live objects from %s in %.0f ms (%d requests so far)",
+        len(live.resources),
+        target.label,
+        (time.monotonic() - started) * 1000,
+        target.client.requests,
+    )
+    pending = Journal(env.directory).interrupted()
+    # a server without a marker gets a new salt; a saved plan brings the salt it was made with, and
+    # an interrupted apply the one its journal recorded
+    if marker is None:
+        salt = salt or (pending.salt if pending and pending.salt else None) or pysecrets.token_hex(16)
+    else:
+        salt = marker.salt
+    marker = _with_journal_passwords(marker, pending, salt)
     fingerprints = password_fingerprints(passwords, salt)
     plan = build_plan(
         env.name,
@@ -110,6 +131,20 @@ async def _plan_with(target, env: Environment, secrets: SecretResolver, options:
         marker_salt=salt,
     )
     return PlanResult(plan, desired, live, marker, fingerprints)
+
+
+def _with_journal_passwords(marker: Marker | None, pending, salt: str) -> Marker | None:
+    """Passwords written by an apply that died before it could record the marker."""
+    if pending is None or pending.salt != salt or not pending.passwords:
+        return marker
+    merged = marker.model_copy(deep=True) if marker else Marker(salt=salt)
+    for key, fingerprint in pending.passwords.items():
+        record = merged.objects.get(key)
+        if record is None:
+            merged.objects[key] = ManagedObject(fields_hash="", password=fingerprint, plan_id=pending.plan_id)
+        elif record.password is None or record.password != fingerprint:
+            record.password = fingerprint
+    return merged
 
 
 async def _logout(client) -> None:
@@ -155,19 +190,27 @@ def _commit_of(env: Environment) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
+def _writes_password(step) -> bool:
+    return step.kind in ACCOUNT_KINDS and (
+        step.action is Action.CREATE
+        or (step.action is Action.UPDATE and any(c.field == "password" for c in step.changes))
+    )
+
+
+async def _record(target, result: PlanResult, outcome: ApplyResult, commit: str) -> Marker:
+    """Re-read the server (one round of calls) and store what it now holds as the marker."""
+    live_after = await fetch_state(target.client, target.label)
+    marker = next_marker(result, outcome, live_after, commit)
+    await target.client.call("RpcRules.PutGlobal", P.MARKER_GLOBAL, marker.to_text())
+    return marker
+
+
 def next_marker(result: PlanResult, outcome: ApplyResult, live_after: State, commit: str) -> Marker:
     """What the server looks like now, recorded: field hashes of the live objects after apply."""
     plan, old = result.plan, result.marker
     done = {(r.step.kind, r.step.name) for r in outcome.results if r.status == "done"}
     password_written = {
-        (r.step.kind, r.step.name)
-        for r in outcome.results
-        if r.status == "done"
-        and r.step.kind in ACCOUNT_KINDS
-        and (
-            r.step.action is Action.CREATE
-            or (r.step.action is Action.UPDATE and any(c.field == "password" for c in r.step.changes))
-        )
+        (r.step.kind, r.step.name) for r in outcome.results if r.status == "done" and _writes_password(r.step)
     }
     marker = Marker(
         salt=plan.marker_salt,
@@ -211,23 +254,30 @@ async def run_apply(
     crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
     async with connect(env, secrets, options.allow_http) as target:
         try:
-            result = await _plan_with(target, env, secrets, options)
+            salt = saved.marker_salt if saved is not None else None
+            result = await _plan_with(target, env, secrets, options, salt)
             if saved is not None:
                 check_fresh(saved, result.plan)
                 result.plan = saved  # execute exactly what was reviewed
             plan = result.plan
-            if not confirm(plan):
-                return ExitCode.OK
             interrupted = journal.interrupted()
             if interrupted is not None:
                 report(
-                    f"note: the previous apply (plan {interrupted[0]}) stopped after {interrupted[1]} of "
-                    f"{interrupted[2]} steps; this plan was made from the server as it is now and completes it"
+                    f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
+                    f"{interrupted.finished} of {interrupted.total} steps; this plan was made from the "
+                    "server as it is now and completes it"
                 )
-            journal.begin(plan.plan_id, len(plan.steps))
+            if not confirm(plan):
+                if interrupted is not None and not plan.has_changes:
+                    await _record(target, result, ApplyResult(), _commit_of(env))
+                    journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
+                return ExitCode.OK
+            journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt)
 
             def on_step(r: StepResult, index: int, total: int) -> None:
-                journal.step(plan.plan_id, r.step.id, r.status)
+                wrote = r.status == "done" and _writes_password(r.step)
+                fingerprint = result.fingerprints.get((r.step.kind, r.step.name)) if wrote else None
+                journal.step(plan.plan_id, r.step.id, r.status, fingerprint)
                 report(format_result(r, index, total))
                 if crash_after and index == crash_after:
                     os.kill(os.getpid(), signal.SIGKILL)
@@ -236,9 +286,7 @@ async def run_apply(
                 target.client, result.desired, result.live, secrets, on_step, parallelism=options.parallelism
             )
             outcome = await executor.run(plan)
-            live_after = await fetch_state(target.client, target.label)
-            marker = next_marker(result, outcome, live_after, _commit_of(env))
-            await target.client.call("RpcRules.PutGlobal", P.MARKER_GLOBAL, marker.to_text())
+            marker = await _record(target, result, outcome, _commit_of(env))
             report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
         finally:
             await _logout(target.client)

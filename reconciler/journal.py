@@ -1,18 +1,30 @@
 """A local journal of apply steps (JSON lines), so an interrupted apply is visible next time.
 
 Safety does not depend on it: the next plan re-reads the server and completes whatever is missing
-(creates are looked up by name, never repeated blindly). The journal tells people what happened.
+(creates are looked up by name, never repeated blindly). It also carries the password fingerprints of
+the steps that wrote a password, so a crash before the marker is written loses no rotation record.
+Fingerprints are salted scrypt hashes, never secret values.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 JOURNAL_DIR = ".reconciler"
 JOURNAL_FILE = "journal.jsonl"
+
+
+@dataclass
+class Interrupted:
+    plan_id: str
+    finished: int
+    total: int
+    salt: str
+    passwords: dict[str, str] = field(default_factory=dict)  # "kind/name" -> fingerprint
 
 
 class Journal:
@@ -27,32 +39,36 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def begin(self, plan_id: str, total: int) -> None:
-        self._write({"event": "begin", "plan": plan_id, "steps": total})
+    def begin(self, plan_id: str, total: int, salt: str) -> None:
+        self._write({"event": "begin", "plan": plan_id, "steps": total, "salt": salt})
 
-    def step(self, plan_id: str, step_id: str, status: str) -> None:
-        self._write({"event": "step", "plan": plan_id, "step": step_id, "status": status})
+    def step(self, plan_id: str, step_id: str, status: str, password: str | None = None) -> None:
+        record = {"event": "step", "plan": plan_id, "step": step_id, "status": status}
+        if password:
+            record["password"] = password
+        self._write(record)
 
     def end(self, plan_id: str, done: int, failed: int, skipped: int) -> None:
         self._write({"event": "end", "plan": plan_id, "done": done, "failed": failed, "skipped": skipped})
 
-    def interrupted(self) -> tuple[str, int, int] | None:
-        """(plan id, steps finished, steps planned) of the last apply if it never reached its end."""
+    def interrupted(self) -> Interrupted | None:
+        """The last apply, if it never reached its end."""
         if not self.path.exists():
             return None
-        last_begin = None
-        finished = 0
+        current: Interrupted | None = None
         for line in self.path.read_text(encoding="utf-8").splitlines():
             try:
                 record = json.loads(line)
             except ValueError:
                 continue  # a line cut by a crash
-            if record.get("event") == "begin":
-                last_begin, finished = record, 0
-            elif record.get("event") == "step" and last_begin and record.get("plan") == last_begin["plan"]:
-                finished += 1
-            elif record.get("event") == "end":
-                last_begin = None
-        if last_begin is None:
-            return None
-        return last_begin["plan"], finished, last_begin["steps"]
+            event = record.get("event")
+            if event == "begin":
+                current = Interrupted(record["plan"], 0, record.get("steps", 0), record.get("salt", ""))
+            elif event == "step" and current and record.get("plan") == current.plan_id:
+                current.finished += 1
+                if record.get("password") and record.get("status") == "done":
+                    _action, kind, name = record["step"].split(":", 2)
+                    current.passwords[f"{kind}/{name}"] = record["password"]
+            elif event == "end":
+                current = None
+        return current

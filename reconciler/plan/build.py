@@ -96,7 +96,12 @@ def build_plan(
         for step in steps:
             record = marker.objects.get(object_key(step.kind, step.name))
             have = live.resources.get((step.kind, step.name))
-            if record is not None and have is not None and record.fields_hash != fields_hash(have.fields):
+            if (
+                record is not None
+                and record.fields_hash  # empty: recorded by an interrupted apply, fields unknown
+                and have is not None
+                and record.fields_hash != fields_hash(have.fields)
+            ):
                 step.drift = True
                 step.reason = (
                     f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"

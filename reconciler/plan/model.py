@@ -57,6 +57,7 @@ class Step(BaseModel):
         default_factory=list, description="ids of steps that must succeed first"
     )
     wave: int = 0  # order inside a phase: steps of one wave are independent of each other
+    drift: bool = False  # the live object changed outside this tool since its last apply
 
 
 class ObjectRef(BaseModel):

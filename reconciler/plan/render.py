@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.plan.model import Action, Plan, Step
+from reconciler.plan.order import DESTRUCTIVE
 
 SYMBOL = {
     Action.CREATE: "+",
@@ -105,32 +107,51 @@ def render_text(plan: Plan, color: bool = False) -> str:
     return "\n".join(out)
 
 
+def _md(text: str) -> str:
+    """Escape what would break a table cell or inline code in a pull-request comment."""
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
+
+
 def render_markdown(plan: Plan) -> str:
     counts = plan.counts()
     out = [
-        f"### GREYHOUND plan for `{plan.environment}`",
+        f"### GREYHOUND plan for `{_md(plan.environment)}`",
         "",
-        summary_line(plan),
+        f"Server: GREYHOUND {_md(plan.server.version)} at `{_md(plan.server.url)}` · plan `{plan.plan_id}`",
         "",
-        "| action | count |",
-        "|---|---|",
+        f"**{summary_line(plan)}**",
     ]
-    out += [f"| {a.value} | {counts[a.value]} |" for a in Action]
-    destructive = [
-        s for s in plan.steps if "destructive" in s.risks or s.action is Action.DEACTIVATE
-    ]
+    if plan.steps:
+        out += ["", "| " + " | ".join(a.value for a in Action) + " |", "|" + "---|" * len(Action)]
+        out.append("| " + " | ".join(str(counts[a.value]) for a in Action) + " |")
+    # destructive steps are listed in full, outside any collapsed section, never truncated
+    destructive = [s for s in plan.steps if DESTRUCTIVE in s.risks or s.action is Action.DEACTIVATE]
     if destructive:
-        out += ["", "**Destructive steps:**", ""]
+        out += ["", f":warning: **{len(destructive)} destructive step(s):**", ""]
         out += [
-            f"- :warning: {s.action.value} {s.kind.value} `{s.name}`: {s.reason}"
+            f"- **{s.action.value}** {s.kind.value} `{_md(s.name)}`: {_md(s.reason)}"
             for s in destructive
         ]
+    drifted = [s for s in plan.steps if s.drift]
+    if drifted:
+        out += ["", f"**Changed outside the tool since the last apply:** {len(drifted)}", ""]
+        out += [f"- {s.kind.value} `{_md(s.name)}`: {_md(s.reason)}" for s in drifted]
     if plan.steps:
-        out += ["", "<details><summary>All steps</summary>", "", "```diff"]
-        out += render_text(plan).splitlines()[2:]
+        out += ["", "| phase | step | risk |", "|---|---|---|"]
+        for s in plan.steps:
+            risk = ", ".join(s.risks) or ""
+            out.append(f"| {s.phase.value} | {s.action.value} {s.kind.value} `{_md(s.name)}` | {_md(risk)} |")
+        out += ["", "<details><summary>Details</summary>", "", "```diff"]
+        # diff highlighting wants the +/-/~ marker in column 0
+        out += [re.sub(r"^(\s*)([+\-~?]) ", r"\2\1", line) for line in render_text(plan).splitlines()[2:]]
         out += ["```", "", "</details>"]
     if plan.unmanaged:
-        out += ["", f"Unmanaged objects on the server: {len(plan.unmanaged)} (left alone)."]
+        out += ["", f"<details><summary>Unmanaged objects on the server: {len(plan.unmanaged)} (left alone)"
+                "</summary>", ""]
+        out += [f"- {u.kind.value} `{_md(u.name)}`" for u in plan.unmanaged]
+        out += ["", "</details>"]
+    for warning in plan.warnings:
+        out += ["", f"> warning: {_md(warning)}"]
     return "\n".join(out) + "\n"
 
 

@@ -30,3 +30,35 @@ def peak_accounts(steps: list[Step], live: State) -> dict[Kind, int]:
         for kind, count in counts.items():
             peak[kind] = max(peak[kind], count)
     return peak
+
+
+def apply_steps(steps: list[Step], live: State, desired: State) -> State:
+    """The state a successful apply of `steps` leaves behind (verifications assumed to pass)."""
+    from reconciler.model.state import Resource
+
+    out = State(resources=dict(live.resources), server=live.server)
+    order = sorted(steps, key=lambda s: (PHASES.index(s.phase), s.wave))
+    for step in order:
+        key = (step.kind, step.name)
+        want = desired.resources.get(key)
+        have = out.resources.get(key)
+        if step.action is Action.DELETE:
+            out.resources.pop(key, None)
+        elif step.action is Action.CREATE:
+            assert want is not None
+            fields = dict(want.fields)
+            if step.kind in ACCOUNT_KINDS:
+                fields["active"] = False  # created inactive; activation is its own step
+            out.resources[key] = Resource(step.kind, step.name, fields, origin="live")
+        elif step.action in (Action.ACTIVATE, Action.DEACTIVATE):
+            assert have is not None
+            fields = dict(have.fields, active=step.action is Action.ACTIVATE)
+            out.resources[key] = Resource(step.kind, step.name, fields, id=have.id, origin="live")
+        elif step.action is Action.UPDATE:
+            assert have is not None and want is not None
+            fields = dict(have.fields)
+            for change in step.changes:
+                if change.field in want.fields:
+                    fields[change.field] = want.fields[change.field]
+            out.resources[key] = Resource(step.kind, step.name, fields, id=have.id, origin="live")
+    return out

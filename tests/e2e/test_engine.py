@@ -1,0 +1,176 @@
+"""The plan/apply engine against an emulator on a real socket: marker, rotation, drift, saved plans, rails."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import make_env, pop3, run_cli, secrets_for, smtp
+
+NAMES = ["Support", "Sales"]
+
+
+def _env(tmp_path, emulator, names=NAMES, **extra):
+    return make_env(tmp_path / "env", emulator.url, [pop3(n) for n in names], [smtp(n) for n in names], **extra)
+
+
+def _apply(env, secrets, *extra):
+    result = run_cli("apply", str(env), "--auto-approve", *extra, env=secrets)
+    assert result.code == 0, result.text
+    return result
+
+
+def test_password_rotation_is_detected_written_and_then_quiet(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    _apply(env, secrets)
+    store = emulator.httpd.store
+    # the provider's password changes and the secret follows it
+    rotated = dict(secrets, PW_SALES_SMTP="rotated-canary-77")
+    for endpoint in store.config.endpoints:
+        if endpoint["username"] == "sales@shop.example" and endpoint["protocol"] == "smtp":
+            endpoint["password"] = "rotated-canary-77"
+    plan = run_cli("plan", str(env), "--detailed-exitcode", env=rotated)
+    assert plan.code == 2, plan.text
+    assert "password: (recorded) -> (changed)" in plan.out
+    assert "rotated-canary-77" not in plan.text
+    applied = _apply(env, rotated)
+    assert "verify smtp 'Sales': done" in applied.out
+    assert "update smtp 'Sales': done" in applied.out
+    (sales,) = [o for o in store.objects["RpcSmtpAccounts"].values() if o["Name"] == "Sales"]
+    assert sales["Password"] == "rotated-canary-77"
+    again = run_cli("plan", str(env), "--detailed-exitcode", env=rotated)
+    assert again.code == 0, again.text
+
+
+def test_rotation_that_fails_verification_keeps_the_old_password(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    _apply(env, secrets)
+    wrong = dict(secrets, PW_SALES_POP3="not-the-right-one")
+    result = run_cli("apply", str(env), "--auto-approve", env=wrong)
+    assert result.code == 6, result.text
+    assert "verify pop3 'Sales': failed" in result.out
+    assert "update pop3 'Sales': skipped" in result.out
+    (sales,) = [o for o in emulator.httpd.store.objects["RpcPop3Accounts"].values() if o["Name"] == "Sales"]
+    assert sales["Password"] == secrets["PW_SALES_POP3"]
+    assert sales["State"] == 1
+
+
+def test_change_outside_the_tool_is_reported_as_drift(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    _apply(env, secrets)
+    store = emulator.httpd.store
+    (support,) = [o for o in store.objects["RpcPop3Accounts"].values() if o["Name"] == "Support"]
+    support["DeleteSync"] = True  # someone clicked in the GREYHOUND client
+    result = run_cli("plan", str(env), "--format", "json", "--detailed-exitcode", env=secrets)
+    assert result.code == 2
+    (step,) = json.loads(result.out)["steps"]
+    assert step["drift"] is True
+    assert step["reason"].startswith("changed outside the tool since the last apply (plan ")
+    assert step["changes"] == [{"field": "delete_sync", "before": True, "after": False, "secret": False}]
+
+
+def test_saved_plan_applies_and_refuses_when_stale(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    plan_file = tmp_path / "plan.json"
+    made = run_cli("plan", str(env), "--out", str(plan_file), env=secrets)
+    assert made.code == 0, made.text
+    saved = plan_file.read_text()
+    for value in secrets.values():
+        assert value not in saved
+    # somebody creates an account by hand between plan and apply
+    emulator.httpd.store.seed({"RpcPop3Accounts": [{"Name": "Manual", "Host": "x.example", "Username": "m"}]})
+    stale = run_cli("apply", "--plan", str(plan_file), env=secrets)
+    assert stale.code == 5, stale.text
+    assert "refusing to apply a stale plan" in stale.err
+    assert "pop3/Manual" in stale.err
+    assert emulator.httpd.store.count("RpcSmtpAccounts") == 0  # nothing was written
+
+    fresh = run_cli("plan", str(env), "--out", str(plan_file), env=secrets)
+    assert fresh.code == 0
+    applied = run_cli("apply", "--plan", str(plan_file), env=secrets)
+    assert applied.code == 0, applied.text
+    assert "Apply finished:" in applied.out
+
+
+def test_saved_plan_is_bound_to_its_environment(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    other = make_env(tmp_path / "other", emulator.url, [pop3("Support")], [smtp("Support")])
+    plan_file = tmp_path / "plan.json"
+    assert run_cli("plan", str(env), "--out", str(plan_file), env=secrets).code == 0
+    result = run_cli("apply", str(other), "--plan", str(plan_file), env=secrets)
+    assert result.code == 5
+    assert "was made for" in result.err
+
+
+def test_saved_plan_refused_after_manifest_change(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    plan_file = tmp_path / "plan.json"
+    assert run_cli("plan", str(env), "--out", str(plan_file), env=secrets).code == 0
+    accounts = env / "accounts.yaml"
+    accounts.write_text(accounts.read_text().replace("port: 995", "port: 2995"))
+    result = run_cli("apply", "--plan", str(plan_file), env=secrets)
+    assert result.code == 5
+    assert "the manifest or a secret changed since the plan was made" in result.err
+
+
+def test_prune_refuses_active_then_deletes_after_deactivation(tmp_path, emulator):
+    secrets = secrets_for(*NAMES)
+    env = _env(tmp_path, emulator, prune=True)
+    _apply(env, secrets)
+    # remove Sales from the manifest: refused while it is active
+    make_env(env, emulator.url, [pop3("Support")], [smtp("Support")], prune=True)
+    refused = run_cli("plan", str(env), env=secrets)
+    assert refused.code == 4, refused.text
+    assert "refusing to delete active account(s): pop3 'Sales', smtp 'Sales'" in refused.err
+    # the safe path: deactivate first ...
+    make_env(env, emulator.url, [pop3("Support"), pop3("Sales", active=False)],
+             [smtp("Support"), smtp("Sales", active=False)], prune=True)
+    deactivated = _apply(env, secrets)
+    assert "deactivate pop3 'Sales': done" in deactivated.out
+    # ... then delete
+    make_env(env, emulator.url, [pop3("Support")], [smtp("Support")], prune=True)
+    deleted = _apply(env, secrets)
+    assert "delete pop3 'Sales': done" in deleted.out
+    assert "delete smtp 'Sales': done" in deleted.out
+    names = {o["Name"] for o in emulator.httpd.store.objects["RpcPop3Accounts"].values()}
+    assert names == {"Support"}
+    assert {o["Name"] for o in emulator.httpd.store.objects["RpcGroups"].values()} == {"Support", "Sales"}
+
+
+def test_protected_account_is_never_pruned(tmp_path, emulator):
+    secrets = secrets_for(*NAMES)
+    env = make_env(tmp_path / "env", emulator.url, [pop3("Support"), pop3("Sales", protected=True, active=False)],
+                   [smtp("Support"), smtp("Sales", protected=True, active=False)], prune=True)
+    _apply(env, secrets)
+    make_env(env, emulator.url, [pop3("Support")], [smtp("Support")], prune=True)
+    result = run_cli("plan", str(env), "--force", env=secrets)
+    assert result.code == 4, result.text
+    assert "refusing to delete protected account(s): pop3 'Sales', smtp 'Sales'" in result.err
+
+
+def test_empty_manifest_never_deletes_everything_without_acknowledgement(tmp_path, emulator):
+    secrets = secrets_for(*NAMES)
+    env = _env(tmp_path, emulator, prune=True)
+    _apply(env, secrets, )
+    make_env(env, emulator.url, [pop3(n, active=False) for n in NAMES], [smtp(n, active=False) for n in NAMES],
+             prune=True)
+    _apply(env, secrets)
+    make_env(env, emulator.url, [], [], prune=True)
+    result = run_cli("plan", str(env), env=secrets)
+    assert result.code == 4
+    assert "prune would delete all 4 accounts" in result.err
+    assert "--allow-delete-all" in result.err
+    acknowledged = run_cli("plan", str(env), "--allow-delete-all", "--force", env=secrets)
+    assert acknowledged.code == 0, acknowledged.text
+    assert "Plan: 4 to delete." in acknowledged.out
+
+
+def test_change_share_threshold(tmp_path, emulator):
+    names = ["Support", "Sales", "Billing"]
+    secrets = secrets_for(*names)
+    env = _env(tmp_path, emulator, names)
+    _apply(env, secrets)
+    make_env(env, emulator.url, [pop3(n, port=2995) for n in names], [smtp(n, port=2587) for n in names])
+    result = run_cli("plan", str(env), "--max-change-share", "0.1", env=secrets)
+    assert result.code == 4
+    assert "this plan updates or deletes 6 of" in result.err
+    assert run_cli("plan", str(env), "--max-change-share", "0.1", "--force", env=secrets).code == 0
