@@ -39,6 +39,8 @@ def _relax(schema: dict[str, Any]) -> dict[str, Any]:
         item["required"] = ["name"]
         item["properties"]["remove"] = _REMOVE
     out["properties"]["blacklist_remove"] = _BLACKLIST_REMOVE
+    # top-level keys starting with x- are ignored by the loader: room for YAML anchors
+    out["patternProperties"] = {"^x-": {"description": "Ignored; a place for YAML anchors."}}
     return out
 
 
@@ -64,9 +66,12 @@ def environment_schema() -> dict[str, Any]:
 
 
 def render_schemas() -> dict[str, str]:
+    from reconciler.plan.schema import plan_schema_text
+
     """File name -> exact file text, deterministic so that a test can detect a stale schema."""
     return {
         "manifest.schema.json": json.dumps(manifest_schema(), indent=2, ensure_ascii=False) + "\n",
         "environment.schema.json": json.dumps(environment_schema(), indent=2, ensure_ascii=False)
         + "\n",
+        "plan.schema.json": plan_schema_text(),  # output of `plan --format json`
     }
