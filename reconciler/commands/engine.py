@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -63,6 +64,34 @@ def _options(force, allow_http, allow_delete_all, sync_passwords, max_change_sha
         max_change_share=max_change_share,
         parallelism=parallelism,
     )
+
+
+class Progress:
+    """One line per step on stdout; on a terminal, a progress bar under them on stderr."""
+
+    WIDTH = 30
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def line(self, text: str) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+            self.shown = False
+        echo(text)
+        match = re.match(r"\[ *(\d+)/(\d+)\]", text)
+        if self.enabled and match:
+            done, total = int(match.group(1)), int(match.group(2))
+            if done < total:
+                filled = self.WIDTH * done // total
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                click.echo(f"[{bar}] {done}/{total}", err=True, nl=False)
+                self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def render(plan, fmt: str, no_color: bool) -> str:
@@ -184,7 +213,12 @@ def apply(
             raise ReconcilerError("not applying: no terminal to confirm on; pass --auto-approve")
         return click.confirm("Apply these steps?", default=False)
 
-    sys.exit(asyncio.run(run_apply(env, confirm, echo, options, saved=saved)))
+    progress = Progress(enabled=sys.stderr.isatty() and fmt == "text")
+    try:
+        code = asyncio.run(run_apply(env, confirm, progress.line, options, saved=saved))
+    finally:
+        progress.close()
+    sys.exit(code)
 
 
 COMMANDS = [plan, apply]
