@@ -57,7 +57,7 @@ def smtp_fields(a: SmtpAccount) -> dict:
         "security": a.security.value,
         "auth": a.auth.value,
         "username": a.username,
-        "senders": sorted(a.senders),
+        "senders": sorted(set(a.senders)),  # duplicates are a lint warning, not two entries
         "active": a.active,
     }
 

@@ -71,16 +71,18 @@ def _own_addresses_blacklisted(env: Environment) -> Iterator[Problem]:
         for sender in account.senders:
             if sender != "*":
                 own.setdefault(sender, f"SMTP account {account.name!r}")
+    covered: dict[int, list[str]] = {}
     for address, owner in own.items():
         for entry in (address, "@" + address_domain(address)):
             if entry in listed:
-                index = listed[entry]
-                yield Problem(
-                    f"blacklist entry {entry!r} covers {address!r}, the address of {owner}; "
-                    "Elements ignores its own group addresses anyway",
-                    env.position("blacklist", index),
-                    field=f"blacklist[{index}]",
-                    severity="warning",
-                    rule="ADDR-009",
-                    suggestion="remove the entry, or use a more specific one",
-                )
+                covered.setdefault(listed[entry], []).append(f"{address!r} ({owner})")
+    for index, owners in sorted(covered.items()):
+        yield Problem(
+            f"blacklist entry {m.blacklist[index]!r} covers own addresses: {', '.join(owners)}; "
+            "Elements ignores its own group addresses anyway",
+            env.position("blacklist", index),
+            field=f"blacklist[{index}]",
+            severity="warning",
+            rule="ADDR-009",
+            suggestion="remove the entry, or use a more specific one",
+        )

@@ -42,6 +42,8 @@ def normalize_domain(text: str) -> str:
         domain = domain[:-1]
     if not domain or any(ch in _FORBIDDEN or ch == "@" for ch in domain):
         raise AddressError(f"{text!r} is not a domain name")
+    if len(domain) > MAX_DOMAIN:
+        raise AddressError(f"{text!r} is longer than {MAX_DOMAIN} characters", "ADDR-002")
     try:
         ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError as exc:

@@ -82,3 +82,15 @@ def test_blacklist_unmanaged_when_not_declared_and_a_set_when_declared():
     assert state.get(Kind.BLACKLIST, "blacklist").fields == {
         "entries": ["@y.example", "b@x.example"]
     }
+
+
+def test_duplicate_senders_expand_to_one_entry():
+    smtp = {
+        "name": "Support",
+        "host": "smtp.example.com",
+        "username": "u",
+        "password": {"env": "S"},
+        "senders": ["B@Example.com", "a@example.com", "b@example.COM"],
+    }
+    state = expand(manifest(smtp_accounts=[smtp]))
+    assert state.get(Kind.SMTP, "Support").fields["senders"] == ["a@example.com", "b@example.com"]
