@@ -7,6 +7,7 @@ reported as it finishes; the result says which were done, failed or skipped.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from reconciler.greyhound.rpc import RpcClient
 from reconciler.manifest.secrets import SecretResolver
 from reconciler.model.state import Kind, State
 from reconciler.plan.model import PHASES, Action, Plan, Step
+
+log = logging.getLogger("reconciler.apply")
 
 
 @dataclass
@@ -71,14 +74,26 @@ class Executor:
     async def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
         total = len(plan.steps)
+
+        async def step_and_report(step: Step) -> None:
+            outcome = await self._guarded(step)
+            self.done_count += 1  # reported as each step finishes, not when its wave does
+            result.results.append(outcome)
+            self.report(outcome, self.done_count, total)
+
         for phase in PHASES:
             phase_steps = [s for s in plan.steps if s.phase == phase]
             for wave in sorted({s.wave for s in phase_steps}):
                 batch = [s for s in phase_steps if s.wave == wave]
-                for outcome in await asyncio.gather(*(self._guarded(s) for s in batch)):
-                    self.done_count += 1
-                    result.results.append(outcome)
-                    self.report(outcome, self.done_count, total)
+                started = time.monotonic()
+                await asyncio.gather(*(step_and_report(s) for s in batch))
+                log.debug(
+                    "%s wave %d: %d steps in %.0f ms",
+                    phase.value,
+                    wave,
+                    len(batch),
+                    (time.monotonic() - started) * 1000,
+                )
         return result
 
     async def _guarded(self, step: Step) -> StepResult:
@@ -211,7 +226,8 @@ class Executor:
             to_rpc = mapping.pop3_to_rpc if kind is Kind.POP3 else mapping.smtp_to_rpc
             rpc = to_rpc(changed)
             if any(c.field == "password" for c in step.changes):
-                rpc["Password"] = self._password(kind, name)  # rotation: write-only, never read back
+                # rotation: passwords are write-only, never read back
+                rpc["Password"] = self._password(kind, name)
             await locked_update(self.client, kind, object_id, rpc)
         elif kind is Kind.GROUP:
             await locked_update(self.client, kind, object_id, {"Email": changed["email"]})

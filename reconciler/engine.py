@@ -11,7 +11,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,6 +38,7 @@ from reconciler.plan.marker import password_fingerprint as _fingerprint
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import Rails
 from reconciler.plan.savedplan import check_fresh
+from reconciler.plan.simulate import apply_steps
 from reconciler.target import connect, secrets_for
 
 log = logging.getLogger("reconciler.engine")
@@ -85,9 +85,7 @@ def resolve_passwords(desired: State, secrets: SecretResolver) -> dict:
 
 
 def password_fingerprints(passwords: dict, salt: str) -> Fingerprints:
-    with ThreadPoolExecutor(max_workers=4) as pool:  # scrypt releases the GIL
-        futures = {key: pool.submit(_fingerprint, salt, object_key(*key), v) for key, v in passwords.items()}
-        return {key: future.result() for key, future in futures.items()}
+    return {key: _fingerprint(salt, object_key(*key), value) for key, value in passwords.items()}
 
 
 async def read_server(client, label: str) -> tuple[State, Marker | None]:
@@ -198,8 +196,10 @@ def _writes_password(step) -> bool:
 
 
 async def _record(target, result: PlanResult, outcome: ApplyResult, commit: str) -> Marker:
-    """Re-read the server (one round of calls) and store what it now holds as the marker."""
-    live_after = await fetch_state(target.client, target.label)
+    """Record what the server holds now: the live state read before, with the steps that succeeded
+    played over it (no re-read: a plan right after apply is empty, so desired == live for them)."""
+    done = [r.step for r in outcome.results if r.status == "done"]
+    live_after = apply_steps(done, result.live, result.desired)
     marker = next_marker(result, outcome, live_after, commit)
     await target.client.call("RpcRules.PutGlobal", P.MARKER_GLOBAL, marker.to_text())
     return marker
