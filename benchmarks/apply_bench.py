@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package: shared builders
+# the tests package holds the shared environment builders
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reconciler.emulator.faults import FaultConfig  # noqa: E402
 from reconciler.emulator.server import RunningEmulator  # noqa: E402
@@ -38,8 +39,10 @@ def _rounds(plan) -> int:
             calls = 1
             if any(s.action.value in ("activate", "deactivate", "update") for s in steps):
                 calls = 4
-            elif any(s.kind.value == "filter" and any(c.field == "parent" and c.after for c in s.changes)
-                     for s in steps):
+            elif any(
+                s.kind.value == "filter" and any(c.field == "parent" and c.after for c in s.changes)
+                for s in steps
+            ):
                 calls = 2  # New, then SetParent
             rounds += calls
     return rounds + 2
@@ -49,11 +52,18 @@ async def _run(latency: float, parallelism: int) -> dict:
     secrets = secrets_for(*NAMES)
     os.environ.update(secrets)
     with tempfile.TemporaryDirectory() as tmp:
-        config = EmulatorConfig(users={"admin": secrets["GH_PASSWORD"]}, endpoints=endpoints_for(*NAMES))
+        config = EmulatorConfig(
+            users={"admin": secrets["GH_PASSWORD"]}, endpoints=endpoints_for(*NAMES)
+        )
         store = Store(Path(tmp) / "state.json", config)
         with RunningEmulator(store, faults=FaultConfig(latency=latency)) as emulator:
-            env_dir = make_env(Path(tmp) / "env", emulator.url, [pop3(n) for n in NAMES],
-                               [smtp(n) for n in NAMES], blacklist=[f"x{i}@spam.example" for i in range(50)])
+            env_dir = make_env(
+                Path(tmp) / "env",
+                emulator.url,
+                [pop3(n) for n in NAMES],
+                [smtp(n) for n in NAMES],
+                blacklist=[f"x{i}@spam.example" for i in range(50)],
+            )
             env = load_environment(env_dir)
             options = Options(allow_http=True, parallelism=parallelism)
             start = time.perf_counter()

@@ -114,7 +114,9 @@ async def _plan_with(
     # a server without a marker gets a new salt; a saved plan brings the salt it was made with, and
     # an interrupted apply the one its journal recorded
     if marker is None:
-        salt = salt or (pending.salt if pending and pending.salt else None) or pysecrets.token_hex(16)
+        salt = (
+            salt or (pending.salt if pending and pending.salt else None) or pysecrets.token_hex(16)
+        )
     else:
         salt = marker.salt
     marker = _with_journal_passwords(marker, pending, salt)
@@ -139,7 +141,9 @@ def _with_journal_passwords(marker: Marker | None, pending, salt: str) -> Marker
     for key, fingerprint in pending.passwords.items():
         record = merged.objects.get(key)
         if record is None:
-            merged.objects[key] = ManagedObject(fields_hash="", password=fingerprint, plan_id=pending.plan_id)
+            merged.objects[key] = ManagedObject(
+                fields_hash="", password=fingerprint, plan_id=pending.plan_id
+            )
         elif record.password is None or record.password != fingerprint:
             record.password = fingerprint
     return merged
@@ -210,7 +214,9 @@ def next_marker(result: PlanResult, outcome: ApplyResult, live_after: State, com
     plan, old = result.plan, result.marker
     done = {(r.step.kind, r.step.name) for r in outcome.results if r.status == "done"}
     password_written = {
-        (r.step.kind, r.step.name) for r in outcome.results if r.status == "done" and _writes_password(r.step)
+        (r.step.kind, r.step.name)
+        for r in outcome.results
+        if r.status == "done" and _writes_password(r.step)
     }
     marker = Marker(
         salt=plan.marker_salt,
@@ -283,7 +289,12 @@ async def run_apply(
                     os.kill(os.getpid(), signal.SIGKILL)
 
             executor = Executor(
-                target.client, result.desired, result.live, secrets, on_step, parallelism=options.parallelism
+                target.client,
+                result.desired,
+                result.live,
+                secrets,
+                on_step,
+                parallelism=options.parallelism,
             )
             outcome = await executor.run(plan)
             marker = await _record(target, result, outcome, _commit_of(env))
@@ -294,4 +305,3 @@ async def run_apply(
     journal.end(plan.plan_id, done, failed, skipped)
     report(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
     return ExitCode.OK if outcome.ok else ExitCode.PARTIAL
-

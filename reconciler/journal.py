@@ -49,7 +49,9 @@ class Journal:
         self._write(record)
 
     def end(self, plan_id: str, done: int, failed: int, skipped: int) -> None:
-        self._write({"event": "end", "plan": plan_id, "done": done, "failed": failed, "skipped": skipped})
+        self._write(
+            {"event": "end", "plan": plan_id, "done": done, "failed": failed, "skipped": skipped}
+        )
 
     def interrupted(self) -> Interrupted | None:
         """The last apply, if it never reached its end."""
@@ -63,7 +65,9 @@ class Journal:
                 continue  # a line cut by a crash
             event = record.get("event")
             if event == "begin":
-                current = Interrupted(record["plan"], 0, record.get("steps", 0), record.get("salt", ""))
+                current = Interrupted(
+                    record["plan"], 0, record.get("steps", 0), record.get("salt", "")
+                )
             elif event == "step" and current and record.get("plan") == current.plan_id:
                 current.finished += 1
                 if record.get("password") and record.get("status") == "done":

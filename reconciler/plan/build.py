@@ -46,9 +46,13 @@ def password_changes(
                     "rotation cannot be detected yet; run apply with --sync-passwords once to write and record it"
                 )
                 continue
-            change = FieldChange(field="password", before="(not recorded)", after="(set)", secret=True)
+            change = FieldChange(
+                field="password", before="(not recorded)", after="(set)", secret=True
+            )
         else:
-            change = FieldChange(field="password", before="(recorded)", after="(changed)", secret=True)
+            change = FieldChange(
+                field="password", before="(recorded)", after="(changed)", secret=True
+            )
         if key in by_key:
             by_key[key].changes.append(change)
         else:
@@ -89,7 +93,9 @@ def build_plan(
     fingerprints = fingerprints or {}
     changes, unmanaged = diff_states(desired, live)
     warnings: list[str] = []
-    changes = password_changes(changes, desired, live, marker, fingerprints, rails.sync_passwords, warnings)
+    changes = password_changes(
+        changes, desired, live, marker, fingerprints, rails.sync_passwords, warnings
+    )
     doomed = policy.deletions(unmanaged, desired, live, marker, rails)
     steps = order_changes(changes, doomed, desired)
     if marker is not None:
@@ -103,9 +109,7 @@ def build_plan(
                 and record.fields_hash != fields_hash(have.fields)
             ):
                 step.drift = True
-                step.reason = (
-                    f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"
-                )
+                step.reason = f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"
     policy.check_caps(steps, desired, live, doomed)
     managed = len(marker.objects) if marker and marker.objects else len(desired.resources)
     policy.check_change_share(steps, managed, rails)
@@ -121,7 +125,11 @@ def build_plan(
         prune=rails.prune,
         steps=steps,
         unmanaged=[
-            ObjectRef(kind=r.kind, name=r.name, active=r.fields.get(ACTIVE_FIELD) if r.kind in ACCOUNT_KINDS else None)
+            ObjectRef(
+                kind=r.kind,
+                name=r.name,
+                active=r.fields.get(ACTIVE_FIELD) if r.kind in ACCOUNT_KINDS else None,
+            )
             for r in sorted(unmanaged, key=lambda r: (r.kind.value, r.name))
             if (r.kind, r.name) not in deleted
         ],
@@ -131,7 +139,12 @@ def build_plan(
         basis=live_basis(live),
     )
     identity = json.dumps(
-        [plan.environment, plan.manifest_digest, plan.basis, [s.model_dump(mode="json") for s in steps]],
+        [
+            plan.environment,
+            plan.manifest_digest,
+            plan.basis,
+            [s.model_dump(mode="json") for s in steps],
+        ],
         sort_keys=True,
     )
     plan.plan_id = hashlib.sha256(identity.encode()).hexdigest()[:12]

@@ -71,6 +71,11 @@ def fields_hash(fields: dict[str, Any]) -> str:
 def password_fingerprint(salt: str, key: str, password: str) -> str:
     """Salted per server and per object, so equal passwords give different fingerprints."""
     digest = hashlib.scrypt(
-        password.encode(), salt=f"{salt}:{key}".encode(), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+        password.encode(),
+        salt=f"{salt}:{key}".encode(),
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=32,
     )
     return digest.hex()

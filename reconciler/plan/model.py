@@ -86,7 +86,8 @@ class Plan(BaseModel):
     manifest_digest: str = ""
     marker_salt: str = ""
     basis: dict[str, str] = Field(
-        default_factory=dict, description="kind/name -> fingerprint of every live object the plan read"
+        default_factory=dict,
+        description="kind/name -> fingerprint of every live object the plan read",
     )
 
     @property

@@ -13,7 +13,8 @@ from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, Resource, 
 from reconciler.plan.diff import Change
 from reconciler.plan.model import Action, FieldChange, Phase, Step
 
-REFETCH_RISK = "refetches all mail"  # a new mailbox: GREYHOUND's list of fetched mails no longer fits
+# a new mailbox: GREYHOUND's list of already fetched mails no longer fits
+REFETCH_RISK = "refetches all mail"
 DELETES_ON_SERVER_RISK = "deletes mail on the POP3 server"
 SENDER_RISK = "may block sender"
 # changing any of these on a live account is checked with CheckConnection before it is written
@@ -39,7 +40,11 @@ def _account_risks(kind: Kind, changes: list[FieldChange]) -> list[str]:
     risks = []
     if kind is Kind.POP3 and touched.keys() & {"host", "username"}:
         risks.append(REFETCH_RISK)
-    if kind is Kind.POP3 and "delete_policy" in touched and touched["delete_policy"].after != "never":
+    if (
+        kind is Kind.POP3
+        and "delete_policy" in touched
+        and touched["delete_policy"].after != "never"
+    ):
         risks.append(DELETES_ON_SERVER_RISK)
     if touched.keys() & CONNECTION_FIELDS:
         risks.append(BLOCK_RISK)

@@ -22,7 +22,9 @@ class Rails:
     sync_passwords: bool = False  # write passwords the marker has no fingerprint for
 
 
-def deletions(unmanaged: list[Resource], desired: State, live: State, marker: Marker | None, rails: Rails):
+def deletions(
+    unmanaged: list[Resource], desired: State, live: State, marker: Marker | None, rails: Rails
+):
     """Which unmanaged objects prune deletes: accounts only; groups, filters, rules never."""
     if not rails.prune:
         return []
@@ -30,15 +32,23 @@ def deletions(unmanaged: list[Resource], desired: State, live: State, marker: Ma
     names = {(r.kind, r.name) for r in doomed}
     for r in doomed:
         # domain.md §2: GREYHOUND removes SMTP X together with POP3 X
-        if r.kind is Kind.POP3 and (Kind.SMTP, r.name) not in names and desired.get(Kind.SMTP, r.name):
+        if (
+            r.kind is Kind.POP3
+            and (Kind.SMTP, r.name) not in names
+            and desired.get(Kind.SMTP, r.name)
+        ):
             raise PlanRefused(
                 f"POP3 account {r.name!r} would be deleted but SMTP account {r.name!r} is kept; "
                 "GREYHOUND deletes both together: remove the SMTP account from the manifest too, "
                 "or keep the POP3 account"
             )
     if marker is not None:
-        protected = [r for r in doomed if marker.objects.get(object_key(r.kind, r.name), None) is not None
-                     and marker.objects[object_key(r.kind, r.name)].protected]
+        protected = [
+            r
+            for r in doomed
+            if marker.objects.get(object_key(r.kind, r.name), None) is not None
+            and marker.objects[object_key(r.kind, r.name)].protected
+        ]
         if protected:
             listing = ", ".join(f"{r.kind.value} {r.name!r}" for r in protected)
             raise PlanRefused(
@@ -46,7 +56,12 @@ def deletions(unmanaged: list[Resource], desired: State, live: State, marker: Ma
                 "`protected: true`; put them back in the manifest, or apply them once with "
                 "`protected: false` before removing them"
             )
-    if doomed and not desired.of(Kind.POP3) and not desired.of(Kind.SMTP) and not rails.allow_delete_all:
+    if (
+        doomed
+        and not desired.of(Kind.POP3)
+        and not desired.of(Kind.SMTP)
+        and not rails.allow_delete_all
+    ):
         raise PlanRefused(
             f"the manifest declares no accounts, so prune would delete all {len(doomed)} accounts on the "
             "server. If that is really intended, pass --allow-delete-all"
@@ -64,10 +79,14 @@ def deletions(unmanaged: list[Resource], desired: State, live: State, marker: Ma
 def check_caps(steps: list[Step], desired: State, live: State, deleted: list[Resource]) -> None:
     gone = {(r.kind, r.name) for r in deleted}
     for kind in ACCOUNT_KINDS:
-        end = {r.name for r in live.of(kind) if (kind, r.name) not in gone} | {r.name for r in desired.of(kind)}
+        end = {r.name for r in live.of(kind) if (kind, r.name) not in gone} | {
+            r.name for r in desired.of(kind)
+        }
         if len(end) > MAX_ACCOUNTS:
             unmanaged = sorted(
-                r.name for r in live.of(kind) if (kind, r.name) not in gone and desired.get(kind, r.name) is None
+                r.name
+                for r in live.of(kind)
+                if (kind, r.name) not in gone and desired.get(kind, r.name) is None
             )
             raise PlanRefused(
                 f"after this plan the server would hold {len(end)} {kind.value.upper()} accounts; the cap is "
@@ -78,7 +97,9 @@ def check_caps(steps: list[Step], desired: State, live: State, deleted: list[Res
     for kind, count in peak.items():
         # cannot happen with deletes ordered before creates; kept as a proof obligation
         if count > MAX_ACCOUNTS and count > len(live.of(kind)):
-            raise PlanRefused(f"the plan would pass through {count} {kind.value.upper()} accounts mid-apply")
+            raise PlanRefused(
+                f"the plan would pass through {count} {kind.value.upper()} accounts mid-apply"
+            )
 
 
 def check_change_share(steps: list[Step], managed_count: int, rails: Rails) -> None:

@@ -140,14 +140,23 @@ def render_markdown(plan: Plan) -> str:
         out += ["", "| phase | step | risk |", "|---|---|---|"]
         for s in plan.steps:
             risk = ", ".join(s.risks) or ""
-            out.append(f"| {s.phase.value} | {s.action.value} {s.kind.value} `{_md(s.name)}` | {_md(risk)} |")
+            out.append(
+                f"| {s.phase.value} | {s.action.value} {s.kind.value} `{_md(s.name)}` | {_md(risk)} |"
+            )
         out += ["", "<details><summary>Details</summary>", "", "```diff"]
         # diff highlighting wants the +/-/~ marker in column 0
-        out += [re.sub(r"^(\s*)([+\-~?]) ", r"\2\1", line) for line in render_text(plan).splitlines()[2:]]
+        out += [
+            re.sub(r"^(\s*)([+\-~?]) ", r"\2\1", line)
+            for line in render_text(plan).splitlines()[2:]
+        ]
         out += ["```", "", "</details>"]
     if plan.unmanaged:
-        out += ["", f"<details><summary>Unmanaged objects on the server: {len(plan.unmanaged)} (left alone)"
-                "</summary>", ""]
+        out += [
+            "",
+            f"<details><summary>Unmanaged objects on the server: {len(plan.unmanaged)} (left alone)"
+            "</summary>",
+            "",
+        ]
         out += [f"- {u.kind.value} `{_md(u.name)}`" for u in plan.unmanaged]
         out += ["", "</details>"]
     for warning in plan.warnings:

@@ -42,7 +42,9 @@ def read_plan_file(path: Path) -> SavedPlan:
     except FileNotFoundError:
         raise ReconcilerError(f"plan file {path} not found") from None
     except (ValidationError, ValueError, UnicodeDecodeError):
-        raise ReconcilerError(f"{path} is not a plan file written by `reconciler plan --out`") from None
+        raise ReconcilerError(
+            f"{path} is not a plan file written by `reconciler plan --out`"
+        ) from None
     if doc.kind != FILE_KIND:
         raise ReconcilerError(f"{path} is not a plan file written by `reconciler plan --out`")
     if doc.plan.tool_version != __version__:
@@ -59,7 +61,10 @@ def check_fresh(saved: Plan, current: Plan) -> None:
             f"this plan was made for environment {saved.environment!r}, not {current.environment!r}"
         )
     problems = []
-    if saved.server.hostname != current.server.hostname or saved.server.version != current.server.version:
+    if (
+        saved.server.hostname != current.server.hostname
+        or saved.server.version != current.server.version
+    ):
         problems.append(
             f"server identity changed ({saved.server.hostname} {saved.server.version} -> "
             f"{current.server.hostname} {current.server.version})"

@@ -14,7 +14,9 @@ from reconciler.plan.model import PHASES, Action, Step
 
 def account_counts(steps: list[Step], live: State) -> Iterator[tuple[Step, dict[Kind, int]]]:
     names = {kind: {r.name for r in live.of(kind)} for kind in ACCOUNT_KINDS}
-    order = sorted(steps, key=lambda s: (PHASES.index(s.phase), s.wave, s.action is not Action.CREATE))
+    order = sorted(
+        steps, key=lambda s: (PHASES.index(s.phase), s.wave, s.action is not Action.CREATE)
+    )
     for step in order:
         if step.kind in ACCOUNT_KINDS:
             if step.action is Action.CREATE:

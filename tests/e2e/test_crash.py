@@ -29,11 +29,21 @@ def at_the_cap(tmp_path_factory):
     root = tmp_path_factory.mktemp("crash")
     store = Store(root / "base-state.json", emulator_config())
     with RunningEmulator(store) as emulator:
-        env = make_env(root / "env", emulator.url, [pop3(n, active=False) for n in OLD],
-                       [smtp(n, active=False) for n in OLD], prune=True)
+        env = make_env(
+            root / "env",
+            emulator.url,
+            [pop3(n, active=False) for n in OLD],
+            [smtp(n, active=False) for n in OLD],
+            prune=True,
+        )
         assert run_cli("apply", str(env), "--auto-approve", env=SECRETS).code == 0
-    make_env(root / "env", "http://placeholder", [pop3(n, active=False) for n in KEEP] + [pop3(n) for n in NEW],
-             [smtp(n, active=False) for n in KEEP] + [smtp(n) for n in NEW], prune=True)
+    make_env(
+        root / "env",
+        "http://placeholder",
+        [pop3(n, active=False) for n in KEEP] + [pop3(n) for n in NEW],
+        [smtp(n, active=False) for n in KEEP] + [smtp(n) for n in NEW],
+        prune=True,
+    )
     return root
 
 
@@ -61,7 +71,14 @@ def _check(k, total, crashed, resumed, final, store):
     assert final.steps == [], (k, [s.id for s in final.steps])
     # the passwords written before the kill were recorded (journal), so rotation stays detectable
     assert "was never written by this tool" not in resumed.out, (k, resumed.out)
-    for cls in ("RpcPop3Accounts", "RpcSmtpAccounts", "RpcGroups", "RpcSignatures", "RpcFilters", "RpcRules"):
+    for cls in (
+        "RpcPop3Accounts",
+        "RpcSmtpAccounts",
+        "RpcGroups",
+        "RpcSignatures",
+        "RpcFilters",
+        "RpcRules",
+    ):
         names = Counter(o["Name"] for o in store.objects[cls].values())
         assert all(count == 1 for count in names.values()), (k, cls, names)
     for cls in ("RpcPop3Accounts", "RpcSmtpAccounts"):

@@ -10,7 +10,9 @@ NAMES = ["Support", "Sales"]
 
 
 def _env(tmp_path, emulator, names=NAMES, **extra):
-    return make_env(tmp_path / "env", emulator.url, [pop3(n) for n in names], [smtp(n) for n in names], **extra)
+    return make_env(
+        tmp_path / "env", emulator.url, [pop3(n) for n in names], [smtp(n) for n in names], **extra
+    )
 
 
 def _apply(env, secrets, *extra):
@@ -49,7 +51,9 @@ def test_rotation_that_fails_verification_keeps_the_old_password(tmp_path, emula
     assert result.code == 6, result.text
     assert "verify pop3 'Sales': failed" in result.out
     assert "update pop3 'Sales': skipped" in result.out
-    (sales,) = [o for o in emulator.httpd.store.objects["RpcPop3Accounts"].values() if o["Name"] == "Sales"]
+    (sales,) = [
+        o for o in emulator.httpd.store.objects["RpcPop3Accounts"].values() if o["Name"] == "Sales"
+    ]
     assert sales["Password"] == secrets["PW_SALES_POP3"]
     assert sales["State"] == 1
 
@@ -65,7 +69,9 @@ def test_change_outside_the_tool_is_reported_as_drift(tmp_path, emulator):
     (step,) = json.loads(result.out)["steps"]
     assert step["drift"] is True
     assert step["reason"].startswith("changed outside the tool since the last apply (plan ")
-    assert step["changes"] == [{"field": "delete_sync", "before": True, "after": False, "secret": False}]
+    assert step["changes"] == [
+        {"field": "delete_sync", "before": True, "after": False, "secret": False}
+    ]
 
 
 def test_saved_plan_applies_and_refuses_when_stale(tmp_path, emulator):
@@ -77,7 +83,9 @@ def test_saved_plan_applies_and_refuses_when_stale(tmp_path, emulator):
     for value in secrets.values():
         assert value not in saved
     # somebody creates an account by hand between plan and apply
-    emulator.httpd.store.seed({"RpcPop3Accounts": [{"Name": "Manual", "Host": "x.example", "Username": "m"}]})
+    emulator.httpd.store.seed(
+        {"RpcPop3Accounts": [{"Name": "Manual", "Host": "x.example", "Username": "m"}]}
+    )
     stale = run_cli("apply", "--plan", str(plan_file), env=secrets)
     assert stale.code == 5, stale.text
     assert "refusing to apply a stale plan" in stale.err
@@ -122,8 +130,13 @@ def test_prune_refuses_active_then_deletes_after_deactivation(tmp_path, emulator
     assert refused.code == 4, refused.text
     assert "refusing to delete active account(s): pop3 'Sales', smtp 'Sales'" in refused.err
     # the safe path: deactivate first ...
-    make_env(env, emulator.url, [pop3("Support"), pop3("Sales", active=False)],
-             [smtp("Support"), smtp("Sales", active=False)], prune=True)
+    make_env(
+        env,
+        emulator.url,
+        [pop3("Support"), pop3("Sales", active=False)],
+        [smtp("Support"), smtp("Sales", active=False)],
+        prune=True,
+    )
     deactivated = _apply(env, secrets)
     assert "deactivate pop3 'Sales': done" in deactivated.out
     # ... then delete
@@ -133,13 +146,21 @@ def test_prune_refuses_active_then_deletes_after_deactivation(tmp_path, emulator
     assert "delete smtp 'Sales': done" in deleted.out
     names = {o["Name"] for o in emulator.httpd.store.objects["RpcPop3Accounts"].values()}
     assert names == {"Support"}
-    assert {o["Name"] for o in emulator.httpd.store.objects["RpcGroups"].values()} == {"Support", "Sales"}
+    assert {o["Name"] for o in emulator.httpd.store.objects["RpcGroups"].values()} == {
+        "Support",
+        "Sales",
+    }
 
 
 def test_protected_account_is_never_pruned(tmp_path, emulator):
     secrets = secrets_for(*NAMES)
-    env = make_env(tmp_path / "env", emulator.url, [pop3("Support"), pop3("Sales", protected=True, active=False)],
-                   [smtp("Support"), smtp("Sales", protected=True, active=False)], prune=True)
+    env = make_env(
+        tmp_path / "env",
+        emulator.url,
+        [pop3("Support"), pop3("Sales", protected=True, active=False)],
+        [smtp("Support"), smtp("Sales", protected=True, active=False)],
+        prune=True,
+    )
     _apply(env, secrets)
     make_env(env, emulator.url, [pop3("Support")], [smtp("Support")], prune=True)
     result = run_cli("plan", str(env), "--force", env=secrets)
@@ -150,9 +171,17 @@ def test_protected_account_is_never_pruned(tmp_path, emulator):
 def test_empty_manifest_never_deletes_everything_without_acknowledgement(tmp_path, emulator):
     secrets = secrets_for(*NAMES)
     env = _env(tmp_path, emulator, prune=True)
-    _apply(env, secrets, )
-    make_env(env, emulator.url, [pop3(n, active=False) for n in NAMES], [smtp(n, active=False) for n in NAMES],
-             prune=True)
+    _apply(
+        env,
+        secrets,
+    )
+    make_env(
+        env,
+        emulator.url,
+        [pop3(n, active=False) for n in NAMES],
+        [smtp(n, active=False) for n in NAMES],
+        prune=True,
+    )
     _apply(env, secrets)
     make_env(env, emulator.url, [], [], prune=True)
     result = run_cli("plan", str(env), env=secrets)
@@ -169,7 +198,9 @@ def test_change_share_threshold(tmp_path, emulator):
     secrets = secrets_for(*names)
     env = _env(tmp_path, emulator, names)
     _apply(env, secrets)
-    make_env(env, emulator.url, [pop3(n, port=2995) for n in names], [smtp(n, port=2587) for n in names])
+    make_env(
+        env, emulator.url, [pop3(n, port=2995) for n in names], [smtp(n, port=2587) for n in names]
+    )
     result = run_cli("plan", str(env), "--max-change-share", "0.1", env=secrets)
     assert result.code == 4
     assert "this plan updates or deletes 6 of" in result.err

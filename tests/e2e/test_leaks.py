@@ -15,16 +15,23 @@ def _assert_clean(texts, secrets):
 
 def test_no_secret_in_any_output_format_plan_file_or_verbose_log(tmp_path, emulator):
     secrets = secrets_for(*NAMES)
-    env = make_env(tmp_path / "env", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES])
+    env = make_env(
+        tmp_path / "env", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES]
+    )
     plan_file = tmp_path / "plan.json"
-    runs = [run_cli("-vv", "plan", str(env), "--format", fmt, env=secrets) for fmt in ("text", "markdown", "json")]
+    runs = [
+        run_cli("-vv", "plan", str(env), "--format", fmt, env=secrets)
+        for fmt in ("text", "markdown", "json")
+    ]
     runs.append(run_cli("-vv", "plan", str(env), "--out", str(plan_file), env=secrets))
     runs.append(run_cli("-vv", "apply", "--plan", str(plan_file), env=secrets))
     assert all(r.code == 0 for r in runs), [r.text for r in runs]
     assert "read " in runs[0].err  # the verbose log really ran
     # rotation: the new value must not leak either
     rotated = dict(secrets, PW_SUPPORT_POP3="rotated-canary-SECRET-91")
-    runs.append(run_cli("-vv", "apply", str(env), "--auto-approve", "--format", "json", env=rotated))
+    runs.append(
+        run_cli("-vv", "apply", str(env), "--auto-approve", "--format", "json", env=rotated)
+    )
     _assert_clean([r.text for r in runs] + [plan_file.read_text()], rotated | secrets)
     journal = env / ".reconciler" / "journal.jsonl"
     _assert_clean([journal.read_text()], rotated | secrets)
@@ -34,7 +41,9 @@ def test_no_secret_in_any_output_format_plan_file_or_verbose_log(tmp_path, emula
 
 def test_no_secret_on_error_paths(tmp_path, emulator):
     secrets = secrets_for(*NAMES)
-    env = make_env(tmp_path / "env", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES])
+    env = make_env(
+        tmp_path / "env", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES]
+    )
     # wrong API password: 401
     bad_api = dict(secrets, GH_PASSWORD="wrong-api-canary-55")
     denied = run_cli("-v", "plan", str(env), env=bad_api)

@@ -71,7 +71,9 @@ def test_prune_deletes_inactive_unmanaged_accounts_and_refuses_active_ones():
     active = state(acct(Kind.POP3, "Old"), live=True)
     with pytest.raises(PlanRefused, match="refusing to delete active account"):
         build_plan("t", state(), active, rails=Rails(prune=True, allow_delete_all=True))
-    forced = build_plan("t", state(), active, rails=Rails(prune=True, force=True, allow_delete_all=True))
+    forced = build_plan(
+        "t", state(), active, rails=Rails(prune=True, force=True, allow_delete_all=True)
+    )
     assert [s.action for s in forced.steps] == [Action.DEACTIVATE, Action.DELETE]
 
 

@@ -15,8 +15,11 @@ from reconciler.plan.simulate import account_counts, apply_steps
 NAMES = [f"N{i}" for i in range(14)]
 
 account = st.fixed_dictionaries(
-    {"host": st.sampled_from(["a.example", "b.example"]), "port": st.sampled_from([995, 110]),
-     "active": st.booleans()}
+    {
+        "host": st.sampled_from(["a.example", "b.example"]),
+        "port": st.sampled_from([995, 110]),
+        "active": st.booleans(),
+    }
 )
 
 
@@ -71,4 +74,3 @@ def test_plans_keep_caps_reach_desired_and_converge(pair):
             assert {r.name for r in after.of(kind)} == {r.name for r in desired.of(kind)}
     second = build_plan("p", desired, after, rails=rails)
     assert second.steps == []
-

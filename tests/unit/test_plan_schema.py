@@ -22,5 +22,12 @@ def test_json_plan_output_validates_against_the_schema():
     live.add(Resource(Kind.SMTP, "Old", {"host": "h", "active": True}, id=7))
     data = json.loads(render_json(build_plan("prod", desired, live)))
     jsonschema.validate(data, plan_schema())
-    assert data["summary"] == {"create": 2, "update": 0, "deactivate": 0, "activate": 1, "delete": 0, "verify": 1}
+    assert data["summary"] == {
+        "create": 2,
+        "update": 0,
+        "deactivate": 0,
+        "activate": 1,
+        "delete": 0,
+        "verify": 1,
+    }
     assert data["unmanaged"] == [{"kind": "smtp", "name": "Old", "active": True}]
