@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 
@@ -67,7 +67,13 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.config = config or FaultConfig()
         self._rng = random.Random(self.config.seed)
+        self._script: deque[Fault] = deque()
         self.counts: Counter[str] = Counter()
+
+    def script(self, *faults: Fault) -> None:
+        """The next requests get exactly these outcomes, in order (deterministic tests)."""
+        with self._lock:
+            self._script.extend(faults)
 
     def configure(self, **changes: object) -> FaultConfig:
         """Change some settings while the emulator runs, e.g. `configure(down=True)`."""
@@ -89,7 +95,11 @@ class FaultInjector:
 
     def draw(self) -> Fault:
         cfg = self.config
-        if cfg.down:
+        with self._lock:
+            scripted = self._script.popleft() if self._script else None
+        if scripted is not None:
+            fault = scripted
+        elif cfg.down:
             fault = Fault.DOWN
         else:
             with self._lock:

@@ -64,7 +64,9 @@ def _describe(exc: BaseException) -> str:
         return f"TLS certificate not trusted ({exc.verify_message})"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error ({exc.reason or exc}): is the security setting right for this port?"
-    if isinstance(exc, TimeoutError | socket.timeout):
+    # smtplib reports a greeting that never came as "Connection unexpectedly closed: timed out"
+    timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+    if timed_out or isinstance(exc, TimeoutError | socket.timeout):
         return "timed out: is the security setting right for this port?"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -79,6 +81,11 @@ def _describe(exc: BaseException) -> str:
             else exc.smtp_error
         )
         return f"{exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "AUTH" in str(exc):
+            return "the server offers no login (AUTH) on this connection: does it need ssl or starttls?"
+        if "STARTTLS" in str(exc):
+            return "the server does not offer STARTTLS"
     if isinstance(exc, EOFError | smtplib.SMTPServerDisconnected):
         return "the server closed the connection: is the security setting right for this port?"
     return " ".join(str(exc).split()) or type(exc).__name__

@@ -163,6 +163,9 @@ def _reply(request_id: Any, has_id: bool, result: Any = None, fault: RpcFault | 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops SYNs when a client opens many connections at once,
+    # and the kernel's 1 s SYN retry then stalls a whole apply wave
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -242,8 +245,12 @@ class RunningEmulator:
         self.httpd = EmulatorHTTPServer(store, host, port, faults=faults)
         if tls is not None:
             self.httpd.use_tls(*tls)
+        # a short poll interval: stop() (every embedded run, every test) waits for one poll
         self.thread = threading.Thread(
-            target=self.httpd.serve_forever, name="greyhound-emulator", daemon=True
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="greyhound-emulator",
+            daemon=True,
         )
 
     def __enter__(self) -> RunningEmulator:

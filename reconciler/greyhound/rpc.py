@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import random
 import secrets
+import socket
 import ssl
 from typing import Any
 
@@ -85,7 +86,8 @@ class RpcClient:
         timeout: float = P.DEFAULT_TIMEOUT,
         retries: int = P.DEFAULT_RETRIES,
         backoff: float = P.BACKOFF_BASE,
-        max_connections: int = 8,
+        max_connections: int = 16,  # the read round sends ~8 calls at once; apply up to --parallelism
+        transport: httpx.AsyncBaseTransport | None = None,  # tests only: a canned server
     ):
         self.base_url = url.rstrip("/")
         self.url = self.base_url + P.ENDPOINT_PATH
@@ -108,6 +110,7 @@ class RpcClient:
             ),
             headers={"User-Agent": "greyhound-reconciler", "Accept": "application/json"},
             cookies={P.CLIENT_COOKIE: self.client_id},
+            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -273,7 +276,26 @@ def _certificate_problem(exc: BaseException) -> str | None:
     return None
 
 
+def _os_cause(exc: BaseException) -> str | None:
+    """The operating system's words for a failed connection, found in the exception chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host name"
+        if isinstance(seen, TimeoutError):
+            return "timed out"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _reason(exc: BaseException) -> str:
+    cause = _os_cause(exc)
+    if cause:
+        return cause
     text = one_line(str(exc))
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
