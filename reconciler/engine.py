@@ -20,7 +20,7 @@ from reconciler.errors import ExitCode
 from reconciler.expand import expand
 from reconciler.greyhound import protocol as P
 from reconciler.greyhound.errors import GreyhoundError
-from reconciler.greyhound.live import fetch_state
+from reconciler.greyhound.live import fetch_state, put_global
 from reconciler.journal import Journal
 from reconciler.manifest.environment import Environment
 from reconciler.manifest.secrets import SecretResolver
@@ -205,7 +205,7 @@ async def _record(target, result: PlanResult, outcome: ApplyResult, commit: str)
     done = [r.step for r in outcome.results if r.status == "done"]
     live_after = apply_steps(done, result.live, result.desired)
     marker = next_marker(result, outcome, live_after, commit)
-    await target.client.call("RpcRules.PutGlobal", P.MARKER_GLOBAL, marker.to_text())
+    await put_global(target.client, P.MARKER_GLOBAL, marker.to_text())  # re-read if answer lost
     return marker
 
 
