@@ -36,10 +36,14 @@ class DocumentIndex:
     def __init__(self, kind: str, documents: list[Document], addresses: list[list[str]]):
         self.kind = kind
         self.by_id: dict[str, Document] = {}
+        self.position: dict[str, int] = {}  # ERP order, so results never depend on set order
+        self.addresses_of: dict[str, frozenset[str]] = {}
         by_address: dict[str, list[str]] = defaultdict(list)
         by_reference: dict[str, list[str]] = defaultdict(list)
         for doc, doc_addresses in zip(documents, addresses, strict=True):
             self.by_id[doc.id] = doc
+            self.position[doc.id] = len(self.position)
+            self.addresses_of[doc.id] = frozenset(doc_addresses)
             for address in dict.fromkeys(doc_addresses):
                 by_address[address].append(doc.id)
             for reference in doc.references:
@@ -49,6 +53,19 @@ class DocumentIndex:
 
     def __len__(self) -> int:
         return len(self.by_id)
+
+    def narrow(self, address: str, ids: tuple[str, ...], numbers: frozenset[str]) -> list[str]:
+        """Those of `ids` (the documents of `address`) that carry one of `numbers`, in ERP order."""
+        if len(ids) <= 16:
+            return [i for i in ids if not self.by_id[i].references.isdisjoint(numbers)]
+        # a relay address with thousands of orders: start from the few numbers instead
+        found = {
+            i
+            for number in numbers
+            for i in self.by_reference.get(number, ())
+            if address in self.addresses_of[i]
+        }
+        return sorted(found, key=self.position.__getitem__)
 
 
 class ErpIndex:

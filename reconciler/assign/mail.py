@@ -160,11 +160,26 @@ def _body(msg: Message, notes: list[str]) -> str:
     return "\n".join(html_to_text(h) for h in html)
 
 
+def _addr_specs(values: list[str]) -> list[str]:
+    """The addr-specs of address-list header values, display names dropped."""
+    if any(ch in value for value in values for ch in '"(:\\'):
+        # quoted strings, comments, groups: the full RFC 5322 parser
+        return [written for _name, written in getaddresses(values)]
+    # the common case, `Name <a@b>, c@d`: without quotes a comma always separates addresses
+    out = []
+    for value in values:
+        for part in value.split(","):
+            lt, gt = part.find("<"), part.rfind(">")
+            written = part[lt + 1 : gt] if 0 <= lt < gt else part
+            out.append(written.strip())
+    return out
+
+
 def _header_addresses(msg: Message, notes: list[str]) -> tuple[HeaderAddress, ...]:
     out = []
     for header in ADDRESS_HEADERS:
         values = [_raw(v) for v in msg.get_all(header) or ()]
-        for _name, written in getaddresses(values):
+        for written in _addr_specs(values):
             if not written:
                 continue
             try:
@@ -185,7 +200,7 @@ def parse_mail(data: bytes, name: str) -> Mail:
         notes.append("body: empty")
     message_id = next(iter(_ids(_raw(msg.get("Message-ID", "")))), None)
     parents = _ids(_raw(msg.get("References", ""))) + _ids(_raw(msg.get("In-Reply-To", "")))
-    text = f"{subject}\n{body}"
+    body_numbers = reference_numbers(body)
     return Mail(
         name=name,
         message_id=message_id,
@@ -194,9 +209,9 @@ def parse_mail(data: bytes, name: str) -> Mail:
         subject=subject,
         body=body,
         notes=tuple(notes),
-        text_addresses=tuple(addresses_in(text)),
-        numbers=frozenset(reference_numbers(text)),
-        body_numbers=tuple(reference_numbers(body)),
+        text_addresses=tuple(addresses_in(f"{subject}\n{body}")),
+        numbers=frozenset(reference_numbers(subject)).union(body_numbers),
+        body_numbers=tuple(body_numbers),
     )
 
 

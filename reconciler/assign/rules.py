@@ -101,7 +101,7 @@ def _by_address(
             trace.append(f"{kind}: {address} has one {kind}: {ids[0]}")
             hits.setdefault(ids[0], False)
             continue
-        matching = [i for i in ids if not docs.by_id[i].references.isdisjoint(numbers)]
+        matching = docs.narrow(address, ids, numbers)
         if len(matching) == 1:
             found = ", ".join(sorted(docs.by_id[matching[0]].references & numbers))
             trace.append(

@@ -4,8 +4,13 @@ What counts as a reference number is our reading of the Elements documentation (
 "Reference numbers"): a whole *token* of letters and digits, joined inside by `-`, `/` or `_` (and by
 `.` only between two digits), with at least one digit and at least four characters. A number that
 is only part of a longer token never matches: `12345` is not found in `912345` or `302-12345-1`.
-Dates, times, prices, postcodes in address lines, phone numbers, URLs and addresses are blanked out
-before tokens are taken, so a price `1299,00 €` never matches order number `1299`.
+A token that is a date, the amount of a price, a postcode where an address is written, part of a
+phone number, a URL or an address is not a reference number, so a price `1299,00 €` never matches
+order number `1299`.
+
+Speed: the text is scanned once for tokens; only the few candidates are then looked at, each with
+short regular expressions anchored at the token (its own text, the text just before and after it
+on its line). No pass rewrites or rescans the whole body.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from reconciler.model.addresses import AddressError, normalize_address
 MIN_REFERENCE_LENGTH = 4
 
 # Addresses in running text. The normalizer decides validity; this only finds candidates.
-_ADDRESS_RE = re.compile(
-    r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+",
-)
+_ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _LOCAL_TRIM = ".'`{|}~-/=?^!#$%&*+"
 
 _TOKEN_RE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:(?:[-/_]|(?<=[0-9])\.(?=[0-9]))[A-Za-z0-9]+)*(?![A-Za-z0-9])"
 )
+
+_DIGIT = re.compile(r"\d")
+
+# how far before/after a token a price sign, a phone label or a month name is looked for
+_REACH = 48
 
 _MONTHS = (
     "jan|feb|mär|maer|mar|apr|mai|may|jun|jul|aug|sep|sept|okt|oct|nov|dez|dec|"
@@ -32,53 +40,31 @@ _MONTHS = (
     "september|oktober|october|november|dezember|december"
 )
 _CURRENCY = r"(?:€|\$|£|EUR|Euro|USD|CHF|GBP)"
-_NUMBER = r"\d{1,3}(?:[.'\u00a0\u202f]\d{3})+|\d+"
+_COUNTRIES = "D|DE|A|AT|CH|F|FR|NL|B|BE|L|LU|DK|PL|CZ|I|IT|E|ES"
 
-# Each pattern blanks out text that looks like a number but is not a reference number.
-_NOT_REFERENCES = [
-    ("url", re.compile(r"(?i)\b(?:https?|ftp)://\S+|\bwww\.\S+")),
-    ("address", _ADDRESS_RE),
-    # 12.03.2024, 12.3.24, 2024-03-12, 12/03/2024, 12. März 2024, March 12, 2024
-    (
-        "date",
-        re.compile(
-            r"(?<![\w.])(?:\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
-            r"\d{1,2}/\d{1,2}/(?:\d{4}|\d{2}))(?![\w]|[.\-/]\d)"
-            rf"|(?i:\b\d{{1,2}}\.?\s*(?:{_MONTHS})\.?\s+\d{{4}}\b)"
-            rf"|(?i:\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b)"
-        ),
-    ),
-    ("time", re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")),
-    # € 1.299,00 / 1299,00 EUR / 49.90 $ / 1.299,- € / 12,50 (two decimals alone make a price)
-    (
-        "price",
-        re.compile(
-            rf"{_CURRENCY}\s?(?:{_NUMBER})(?:[.,](?:\d{{1,2}}|-{{1,2}}))?"
-            rf"|(?:{_NUMBER})(?:[.,](?:\d{{1,2}}|-{{1,2}}))?\s?{_CURRENCY}(?![A-Za-z])"
-            rf"|(?<![\w.,])(?:{_NUMBER}),\d{{2}}(?![\d,])"
-            rf"|(?<![\w.,])\d+\.\d{{2}}(?![\d.])"
-        ),
-    ),
-    # postcodes where an address is written: "10115 Berlin" alone on a line, ", 10115 Berlin",
-    # "PLZ 10115", "D-10115 Berlin"
-    (
-        "postcode",
-        re.compile(
-            r"(?m)^[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜ][\w.()\-]*(?:[ \t]+[\w.()\-]+){0,3}[ \t]*$"
-            r"|,[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜ]"
-            r"|(?i:\bPLZ\b\.?:?)[ \t]*\d{4,5}\b"
-            r"|\b[A-Z]{1,2}-\d{4,5}[ \t]+[A-ZÄÖÜ]"
-        ),
-    ),
-    # phone and fax numbers: after a label, or in international form
-    (
-        "phone",
-        re.compile(
-            r"(?i:\b(?:tel|telefon|phone|fax|mobil|mobile|handy)\b\.?:?)[ \t]*[+\d][\d \t()/-]{5,}\d"
-            r"|\+\d{1,3}[ \t(][\d \t()/-]{5,}\d"
-        ),
-    ),
-]
+# 12.03.2024, 12.3.24, 2024-03-12, 12/03/2024 (the token itself)
+_DATE_TOKEN = re.compile(
+    r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})"
+)
+# the year of "14. März 2024" / "March 14, 2024" (the text before a 4-digit token)
+_YEAR_AFTER_MONTH = re.compile(
+    rf"(?i)(?:\b\d{{1,2}}\.?\s*(?:{_MONTHS})\.?|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+$"
+)
+_AMOUNT_TOKEN = re.compile(r"\d{1,3}(?:[.']\d{3})+|\d+|\d+\.\d{2}")
+_PRICE_AFTER = re.compile(
+    rf"(?:[.,](?:\d{{1,2}}(?!\d)|-{{1,2}}))|[ \u00a0]?{_CURRENCY}(?![A-Za-z])"
+)
+_PRICE_BEFORE = re.compile(rf"{_CURRENCY}[ \u00a0]?$")
+_POSTCODE_TOKEN = re.compile(rf"(?:(?:{_COUNTRIES})-)?\d{{4,5}}")
+_TOWN_LINE_REST = re.compile(r"[ \t]+[A-ZÄÖÜ][\w.()\-]*(?:[ \t]+[\w.()\-]+){0,3}[ \t]*$")
+_TOWN_AFTER = re.compile(r"[ \t]+[A-ZÄÖÜ]")
+_POSTCODE_BEFORE = re.compile(r"(?:,[ \t]*|(?i:\bPLZ\b)\.?:?[ \t]*)$")
+_PHONE_TOKEN = re.compile(r"[\d/-]+")
+_PHONE_BEFORE = re.compile(
+    r"(?:(?i:\b(?:tel|telefon|phone|fax|mobil|mobile|handy)\b)\.?:?[ \t]*(?:[+\d(][\d \t()/-]*)?"
+    r"|\+\d{1,3}[ \t(][\d \t()/-]*)$"
+)
+_URL_START = re.compile(r"(?i)(?:https?|ftp)://|\bwww\.")
 
 
 def addresses_in(text: str) -> list[str]:
@@ -95,16 +81,50 @@ def addresses_in(text: str) -> list[str]:
     return list(seen)
 
 
-def _blank(match: re.Match) -> str:
-    # keep line structure (the postcode rule looks at line starts)
-    return "".join("\n" if ch == "\n" else " " for ch in match.group(0))
+def _in_url_or_address(text: str, start: int, end: int) -> bool:
+    left = start
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    right = end
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    chunk = text[left:right]
+    if "@" in chunk:
+        for match in _ADDRESS_RE.finditer(chunk):
+            if match.start() < end - left and match.end() > start - left:
+                return True
+    url = _URL_START.search(chunk)
+    return url is not None and url.start() <= start - left
 
 
-def mask_non_references(text: str) -> str:
-    """The text with dates, prices, postcodes, phone numbers, URLs and addresses blanked out."""
-    for _name, pattern in _NOT_REFERENCES:
-        text = pattern.sub(_blank, text)
-    return text
+def not_a_reference(text: str, start: int, end: int) -> str | None:
+    """Why the token text[start:end] is not a reference number (date, price, …), or None."""
+    token = text[start:end]
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    before = text[max(line_start, start - _REACH) : start]
+    after = text[end : min(line_end, end + _REACH)]
+    if _DATE_TOKEN.fullmatch(token) or (
+        len(token) == 4 and token.isdigit() and _YEAR_AFTER_MONTH.search(before)
+    ):
+        return "date"
+    if _AMOUNT_TOKEN.fullmatch(token) and (
+        "." in token or _PRICE_AFTER.match(after) or _PRICE_BEFORE.search(before)
+    ):
+        return "price"
+    if _POSTCODE_TOKEN.fullmatch(token) and (
+        (not text[line_start:start].strip() and _TOWN_LINE_REST.match(text, end, line_end))
+        or (_POSTCODE_BEFORE.search(before) and _TOWN_AFTER.match(after))
+        or ("-" in token and _TOWN_AFTER.match(after))
+        or before.rstrip(" \t:.").upper().endswith("PLZ")
+    ):
+        return "postcode"
+    if _PHONE_TOKEN.fullmatch(token) and _PHONE_BEFORE.search(before):
+        return "phone"
+    if _in_url_or_address(text, start, end):
+        return "url or address"
+    return None
 
 
 def is_reference_token(token: str) -> bool:
@@ -119,9 +139,11 @@ def is_reference_token(token: str) -> bool:
 def reference_numbers(text: str) -> list[str]:
     """Reference-number candidates (upper-cased) in order of first appearance."""
     seen: dict[str, None] = {}
-    for match in _TOKEN_RE.finditer(mask_non_references(text)):
+    for match in _TOKEN_RE.finditer(text):
         token = match.group(0)
-        if len(token) >= MIN_REFERENCE_LENGTH and any(ch.isdigit() for ch in token):
+        if len(token) < MIN_REFERENCE_LENGTH or token.isalpha() or not _DIGIT.search(token):
+            continue
+        if not_a_reference(text, match.start(), match.end()) is None:
             seen.setdefault(token.upper(), None)
     return list(seen)
 

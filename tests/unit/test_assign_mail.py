@@ -163,3 +163,15 @@ def test_empty_corpus_and_missing_mail_are_clear_errors(tmp_path):
         read_corpus(tmp_path)
     with pytest.raises(MailError, match="cannot read mail"):
         read_mail(tmp_path / "missing.eml")
+
+
+def test_comments_groups_and_unquoted_commas_in_address_headers():
+    mail = parse_mail(
+        eml(
+            "From: kunde@web.example (Kunde)\nTo: undisclosed-recipients:;\n"
+            "Cc: Müller, Hans <hans@x.example>"
+        ),
+        "m",
+    )
+    assert addrs(mail) == [("From", "kunde@web.example"), ("Cc", None), ("Cc", "hans@x.example")]
+    assert mail.notes == ("Cc: 'Müller' is not an address; skipped",)

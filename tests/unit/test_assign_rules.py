@@ -719,3 +719,23 @@ def test_the_result_as_json_has_the_documented_keys():
     data = assign(mail(frm=KUNDE), erp, NO_IGNORE).as_dict()
     assert list(data) == ["order", "quote", "customer", "article", "rule", "trace"]
     assert (data["order"], data["quote"], data["rule"]) == ("O1", None, "order:address")
+
+
+def test_a_relay_address_with_many_orders_is_narrowed_through_the_reference_index():
+    relay = "bestellungen@marktplatz.example"
+    erp = index(
+        customers=[customer(f"K{i}", f"k{i}@web.example") for i in range(40)],
+        orders=[
+            order(f"O{i}", f"K{i}", f"24{i:04d}", f"028-{i:07d}-1", addresses=[relay])
+            for i in range(40)
+        ],
+    )
+    assert len(erp.orders.by_address[relay]) == 40
+    one = assign(mail(frm=relay, subject="Bestellung 028-0000033-1"), erp, NO_IGNORE)
+    assert outcome(one) == ("O33", None, "K33", "ART-1", "order:address+reference")
+    two = assign(mail(frm=relay, body="028-0000033-1 und 028-0000007-1"), erp, NO_IGNORE)
+    assert two.order is None
+    assert (
+        f"order: {relay} has 40 orders; 2 match a reference number in the mail (O7, O33): not unique"
+        in two.trace
+    )

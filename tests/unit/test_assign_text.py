@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.assign.text import addresses_in, is_reference_token, reference_numbers
+from reconciler.assign.text import (
+    addresses_in,
+    is_reference_token,
+    not_a_reference,
+    reference_numbers,
+)
 
 
 def test_whole_tokens_with_separators_are_reference_numbers():
@@ -125,3 +130,23 @@ def test_text_that_only_looks_like_an_address_is_skipped():
 )
 def test_is_reference_token(token, usable):
     assert is_reference_token(token) is usable
+
+
+@pytest.mark.parametrize(
+    ("text", "token", "reason"),
+    [
+        ("am 12.03.2024 geliefert", "12.03.2024", "date"),
+        ("am 14. März 2024", "2024", "date"),
+        ("Summe 1.299,00 EUR", "1.299", "price"),
+        ("Preis 4711.50", "4711.50", "price"),
+        ("Rechnungsanschrift\n10115 Berlin\n", "10115", "postcode"),
+        ("Lieferung nach DE-10115 Berlin", "DE-10115", "postcode"),
+        ("Fax: 030/1234567", "030/1234567", "phone"),
+        ("siehe www.shop.example/a/241003 bitte", "241003", "url or address"),
+        ("Referenz RE-12345 Berlin", "RE-12345", None),
+        ("Bestellung 241003 vom Montag", "241003", None),
+    ],
+)
+def test_why_a_token_is_not_a_reference_number(text, token, reason):
+    start = text.index(token)
+    assert not_a_reference(text, start, start + len(token)) == reason
