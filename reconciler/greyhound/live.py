@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +27,8 @@ from reconciler.greyhound.errors import (
 )
 from reconciler.greyhound.rpc import RpcClient
 from reconciler.model.state import Kind, ServerIdentity, State
+
+log = logging.getLogger("reconciler.greyhound")
 
 # How each kind is listed (greyhound-rpc.md §2): method and its parameters.
 LIST_CALLS: dict[Kind, tuple[str, tuple[Any, ...]]] = {
@@ -138,6 +141,7 @@ async def write(
             return await client.call(method, *params)
         except OutcomeUnknown as exc:
             lost = exc
+            log.info("%s; reading the server back before trying again", exc)
         outcome = await done()
         if outcome is not NOT_DONE:
             return outcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import random
 import secrets
 import socket
@@ -41,6 +42,7 @@ _FAULT_TYPES: dict[str, type[RpcError]] = {
     "too_many_clients": TooManyClientsError,
 }
 _LOGOUT = "RpcUsers.Logout"
+log = logging.getLogger("reconciler.greyhound")
 _LOGOUT_TIMEOUT = 5.0
 
 
@@ -139,7 +141,10 @@ class RpcClient:
                         f"{failure.reason} (gave up after {attempts} attempt(s))"
                     ) from None
                 self.retried += 1
-                await asyncio.sleep(self.retry_delay(attempt))
+                delay = self.retry_delay(attempt)
+                log.info("%s; retrying in %.1fs (attempt %d of %d)", failure.reason, delay,
+                         attempt + 2, attempts)  # fmt: skip
+                await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
     def retry_delay(self, attempt: int) -> float:
