@@ -66,9 +66,9 @@ def environment_schema() -> dict[str, Any]:
 
 
 def render_schemas() -> dict[str, str]:
+    """File name -> exact file text, deterministic so that a test can detect a stale schema."""
     from reconciler.plan.schema import plan_schema_text
 
-    """File name -> exact file text, deterministic so that a test can detect a stale schema."""
     return {
         "manifest.schema.json": json.dumps(manifest_schema(), indent=2, ensure_ascii=False) + "\n",
         "environment.schema.json": json.dumps(environment_schema(), indent=2, ensure_ascii=False)

@@ -24,7 +24,11 @@ def test_committed_schemas_are_up_to_date():
 def test_schema_command_writes_the_files_and_check_detects_staleness(tmp_path):
     out = tmp_path / "schemas"
     assert run_cli("schema", "--out", str(out)).code == 0
-    assert {p.name for p in out.iterdir()} == {"manifest.schema.json", "environment.schema.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "manifest.schema.json",
+        "environment.schema.json",
+        "plan.schema.json",
+    }
     assert run_cli("schema", "--out", str(out), "--check").code == 0
     (out / "manifest.schema.json").write_text("{}\n")
     stale = run_cli("schema", "--out", str(out), "--check")
