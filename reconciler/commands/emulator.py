@@ -121,11 +121,14 @@ def emulator_serve(
             seed = json.loads(Path(seed_file).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StateError(f"seed {seed_file}: not a JSON file ({exc})") from None
-    if reset:
-        path.unlink(missing_ok=True)
-    store = Store(path, EmulatorConfig(users={user: os.environ.get(password_env) or "admin"}))
-    if seed is not None:
-        store.seed(seed, source=f"seed {seed_file}")
+    if path.exists() and not reset:
+        store = Store(path)
+    else:
+        # built in memory first: a bad seed leaves no state file behind (and keeps an old one)
+        store = Store(None, EmulatorConfig(users={user: os.environ.get(password_env) or "admin"}))
+        if seed is not None:
+            store.seed(seed, source=f"seed {seed_file}")
+        store.path = path
     if server_version:
         store.config.server_version = server_version
     if max_clients:

@@ -175,9 +175,8 @@ class Store:
                     where = f"{source}: {name}[{index}]"
                     if not isinstance(obj, dict) or not isinstance(obj.get("Name", ""), str):
                         raise StateError(f"{where} must be an object with a Name")
-                    problem = next(
-                        (member_problem(spec, k, v) for k, v in obj.items() if k != "ID"), None
-                    )
+                    problems = (member_problem(spec, k, v) for k, v in obj.items() if k != "ID")
+                    problem = next((p for p in problems if p), None)
                     if problem:
                         raise StateError(f"{where}: {problem}")
                     new = copy.deepcopy(spec.template)
