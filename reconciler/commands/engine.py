@@ -105,7 +105,7 @@ def render(plan, fmt: str, no_color: bool) -> str:
 
 
 @click.command()
-@click.argument("env_dir", type=click.Path(file_okay=False))
+@click.argument("env_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @_common
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift check)."
@@ -113,11 +113,24 @@ def render(plan, fmt: str, no_color: bool) -> str:
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False),
-    help="Save the plan for `apply --plan FILE` (no secret values inside).",
+    type=click.Path(),
+    help="Save the plan for `apply --plan FILE` (no secret values inside); with several "
+    "environments, a folder that gets <environment>.plan.json each.",
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Plan only the environments of shard I of N (stable hash of the name), for CI matrices.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Environments planned at once (several ENV_DIRs or a folder of environments).",
 )
 def plan(
-    env_dir,
+    env_dirs,
     fmt,
     no_color,
     force,
@@ -127,13 +140,28 @@ def plan(
     allow_http,
     detailed_exitcode,
     out_file,
+    shard,
+    concurrency,
 ) -> None:
-    """Show what apply would change on the server."""
+    """Show what apply would change on the server.
+
+    Several ENV_DIRs, or a folder of environments, are planned concurrently (docs/operations.md).
+    """
     from reconciler.engine import make_plan
+    from reconciler.ops.fleet import is_fleet
     from reconciler.plan.savedplan import write_plan_file
 
-    env = load_env(env_dir)
     options = _options(force, allow_http, allow_delete_all, sync_passwords, max_change_share)
+    if shard or is_fleet(env_dirs):
+        from reconciler.commands.fleet import plan_fleet
+
+        sys.exit(
+            plan_fleet(
+                env_dirs, options, fmt, no_color, detailed_exitcode, out_file, shard, concurrency
+            )
+        )
+    (env_dir,) = env_dirs
+    env = load_env(env_dir)
     result = asyncio.run(make_plan(env, options))
     echo(render(result.plan, fmt, no_color), nl=fmt == "text")
     if out_file:

@@ -1,0 +1,1 @@
+"""Day-to-day operations around the engine: fleets, export, check, status, environments, OAuth2."""
