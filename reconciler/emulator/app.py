@@ -238,7 +238,7 @@ class Dispatcher:
             return self._check_connection(spec, params[0], method)
         if name == "GetGlobal":
             _expect(params, (str,), method)
-            return store.globals.get(params[0], "")
+            return store.globals.get(params[0], P.MISSING_GLOBAL)
         if name == "PutGlobal":
             _expect(params, (str, str), method)
             store.globals[params[0]] = params[1]

@@ -30,14 +30,10 @@ from reconciler.model.state import Kind, ServerIdentity, State
 
 log = logging.getLogger("reconciler.greyhound")
 
-# How each kind is listed (greyhound-rpc.md §2): method and its parameters.
+# How each kind is listed: method and parameters (the choice is an assumption, see protocol.py).
 LIST_CALLS: dict[Kind, tuple[str, tuple[Any, ...]]] = {
-    Kind.POP3: ("RpcPop3Accounts.GetList", ()),
-    Kind.SMTP: ("RpcSmtpAccounts.GetList", ()),
-    Kind.GROUP: ("RpcGroups.GetCompleteList", (False,)),
-    Kind.SIGNATURE: ("RpcSignatures.GetList", (False,)),
-    Kind.FILTER: ("RpcFilters.GetCompleteList", (False,)),
-    Kind.RULE: ("RpcRules.GetList", (P.RULE_TRIGGER_OPTION_ALL,)),
+    kind: (f"{cls}.{P.LIST_METHODS[cls][0]}", P.LIST_METHODS[cls][1])
+    for kind, cls in mapping.RPC_CLASS.items()
 }
 
 
@@ -159,8 +155,8 @@ async def create_object(client: RpcClient, kind: Kind, obj: dict[str, Any]) -> i
         ids = [o["ID"] for o in await list_objects(client, kind) if o.get("Name") == name]
         return max(ids) if ids else NOT_DONE
 
-    # [I] New ignores the ID it is sent; 0 is the safe value (greyhound-rpc.md §3.2)
-    return await write(client, f"{mapping.RPC_CLASS[kind]}.New", {**obj, "ID": 0}, done=created)
+    cls = mapping.RPC_CLASS[kind]
+    return await write(client, f"{cls}.New", {**obj, "ID": P.NEW_OBJECT_ID}, done=created)
 
 
 async def locked_update(
@@ -205,6 +201,8 @@ async def delete_object(client: RpcClient, kind: Kind, object_id: int) -> None:
             return None
         return NOT_DONE
 
+    if P.DELETE_NEEDS_LOCK:
+        await client.call(f"{cls}.Lock", object_id)
     await write(client, f"{cls}.Delete", object_id, done=gone)
 
 

@@ -63,6 +63,27 @@ REPEATABLE_METHODS = frozenset(
 # again (New: look the object up by Name via GetList; Delete: Get says not found; Put, SetParent,
 # PutGlobal: read back and compare).
 
+# --- Objects (greyhound-rpc.md §3) ---------------------------------------------------------------
+# [I] how each class is listed: GetCompleteList for groups and filters (all of them, not only those
+# the API user may see); rules with TriggerOption toAll.
+LIST_METHODS: dict[str, tuple[str, tuple[object, ...]]] = {
+    "RpcPop3Accounts": ("GetList", ()),
+    "RpcSmtpAccounts": ("GetList", ()),
+    "RpcGroups": ("GetCompleteList", (False,)),
+    "RpcSignatures": ("GetList", (False,)),
+    "RpcFilters": ("GetCompleteList", (False,)),
+    "RpcRules": ("GetList", (0,)),
+}
+# [I] New ignores the ID it is sent and returns the new one; the client sends 0.
+NEW_OBJECT_ID = 0
+# [I] Put replaces the whole object, so the client sends everything Get returned, changes applied.
+# [I] Delete needs no lock (it fails only while another Client-ID holds one).
+DELETE_NEEDS_LOCK = False
+# [I] GetGlobal of a name never stored answers "" (not a fault).
+MISSING_GLOBAL = ""
+# [I] POP3 CheckConnection answers the number of waiting messages; SMTP answers nothing; a failed
+# check of either is a fault (FAULT_CONNECTION_FAILED).
+
 # --- Client defaults (ours) --------------------------------------------------------------------
 DEFAULT_TIMEOUT = 30.0  # seconds per request
 CONNECT_TIMEOUT = 10.0  # seconds to open the TCP/TLS connection (at most the request timeout)
@@ -97,7 +118,7 @@ SIGNATURE_KIND_EMAIL = 1
 # and is a script rule (rkScript=1).
 RULE_TRIGGER_AFTER_INCOMING = 1
 RULE_KIND_SCRIPT = 1
-RULE_TRIGGER_OPTION_ALL = 0
+RULE_TRIGGER_OPTION_ALL = 0  # RpcTriggerOption toAll [S]
 # Filters: sub-filters hang under a parent through SetParent; ParentRef 0 means top level.
 NO_PARENT = 0
 # GREYHOUND's status flag sfFailure=2 in RpcServerStatus means a component failed.
