@@ -130,6 +130,11 @@ async def _plan_with(
         fingerprints=fingerprints,
         marker_salt=salt,
     )
+    from reconciler.assign.whatif import blacklist_plan_note
+
+    note = blacklist_plan_note(env, desired, live)  # sample mails assigned differently (assign.md)
+    if note:
+        plan.warnings.append(note)
     return PlanResult(plan, desired, live, marker, fingerprints)
 
 

@@ -94,3 +94,29 @@ def blacklist_change_summary(
     old = IgnoreList(index.users, groups, frozenset(old_blacklist or ()))
     new = IgnoreList(index.users, groups, frozenset(new_blacklist or ()))
     return compare(mails, index, old, new, history).summary()
+
+
+def blacklist_plan_note(env, desired, live) -> str | None:
+    """The line `plan` shows when the blacklist changes and the environment names sample mails.
+
+    `env` is the loaded Environment, `desired`/`live` the two States of the plan. None when the
+    environment has no `assignment_samples`, or the plan leaves the blacklist as it is.
+    """
+    from reconciler.model.state import BLACKLIST_NAME, Kind
+
+    want = desired.get(Kind.BLACKLIST, BLACKLIST_NAME)
+    samples = env.manifest.assignment_samples
+    if samples is None or want is None:
+        return None
+    have = live.get(Kind.BLACKLIST, BLACKLIST_NAME)
+    groups = frozenset(r.fields["email"] for r in desired.of(Kind.GROUP))
+    summary = blacklist_change_summary(
+        env.directory,
+        samples,
+        groups,
+        have.fields.get("entries", []) if have else [],
+        want.fields.get("entries", []),
+    )
+    if summary is None:
+        return None
+    return f"blacklist change: {summary} (`reconciler assign --compare` lists them)"

@@ -356,6 +356,18 @@ class Resources(Strict):
     )
 
 
+class AssignmentSamples(Strict):
+    """Sample mails for the assignment what-if that `plan` shows under a blacklist change."""
+
+    erp: Text = Field(description="ERP data (YAML), relative to the environment folder.")
+    corpus: Text = Field(
+        description="Folder of .eml sample mails, relative to the environment folder."
+    )
+    history: Text | None = Field(
+        None, description="Thread history (YAML), relative to the environment folder."
+    )
+
+
 class Manifest(Resources):
     """One environment, after includes and overrides are merged."""
 
@@ -372,6 +384,11 @@ class Manifest(Resources):
         None, description="Seed for the embedded emulator (url: embedded:...)."
     )
     lint: LintSettings = Field(LintSettings(), description="Lint settings.")
+    assignment_samples: AssignmentSamples | None = Field(
+        None,
+        description="Sample mails whose assignment `plan` compares under a blacklist change "
+        "(docs/assign.md).",
+    )
 
 
 def is_rule_id(text: str) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from tests.helpers import run_cli
+from tests.helpers import make_env, pop3, run_cli, secrets_for, smtp, write_yaml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "assign"
 ERP = str(FIXTURES / "erp.yaml")
@@ -122,3 +123,40 @@ def test_usage_errors_exit_1_with_a_clear_message():
     none = run_cli("assign", "--erp", ERP)
     assert none.code == 1
     assert "name mail files (MAIL.eml...) or a folder of them (--corpus DIR)" in none.err
+
+
+def test_plan_counts_the_sample_mails_a_blacklist_change_reassigns(tmp_path, emulator):
+    folder = tmp_path / "env"
+    samples = {
+        "erp": os.path.relpath(ERP, folder),
+        "corpus": os.path.relpath(MAILS, folder),
+        "history": os.path.relpath(HISTORY, folder),
+    }
+    env = make_env(
+        folder, emulator.url, [pop3("Support")], [smtp("Support")], assignment_samples=samples
+    )
+    before = YAML(typ="safe").load((FIXTURES / "envs" / "before" / "blacklist.yaml").read_text())
+    after = YAML(typ="safe").load((FIXTURES / "envs" / "after" / "blacklist.yaml").read_text())
+    write_yaml(env / "blacklist.yaml", before)
+    secrets = secrets_for("Support")
+
+    # the fresh server has no blacklist; none of the three entries is in the ERP
+    first = run_cli("plan", str(env), env=secrets)
+    assert first.code == 0, first.text
+    assert (
+        "warning: blacklist change: 0 of 47 sample mails would be assigned differently "
+        "(`reconciler assign --compare` lists them)"
+    ) in first.out.splitlines()
+    assert run_cli("apply", str(env), "--auto-approve", env=secrets).code == 0
+
+    unchanged = run_cli("plan", str(env), env=secrets)
+    assert unchanged.code == 0, unchanged.text
+    assert "sample mails" not in unchanged.text
+
+    write_yaml(env / "blacklist.yaml", after)
+    changed = run_cli("plan", str(env), "--format", "json", env=secrets)
+    assert changed.code == 0, changed.text
+    assert json.loads(changed.out)["warnings"] == [
+        "blacklist change: 3 of 47 sample mails would be assigned differently "
+        "(`reconciler assign --compare` lists them)"
+    ]

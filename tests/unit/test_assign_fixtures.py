@@ -9,6 +9,11 @@ from ruamel.yaml import YAML
 
 from reconciler.assign import ErpIndex, assign, compare, load_erp, load_history, read_corpus
 from reconciler.assign.ignore import from_environment
+from reconciler.assign.whatif import blacklist_plan_note
+from reconciler.expand import expand
+from reconciler.manifest.environment import load_environment
+from reconciler.model.manifest import AssignmentSamples
+from reconciler.model.state import BLACKLIST_NAME, Kind, Resource, State
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "assign"
 GOLDEN = YAML(typ="safe").load((FIXTURES / "expected.yaml").read_text(encoding="utf-8"))
@@ -60,3 +65,22 @@ def test_the_what_if_lists_exactly_the_golden_differences():
     }
     assert got == GOLDEN["compare"]
     assert comparison.summary() == "3 of 47 sample mails would be assigned differently"
+
+
+def test_plan_note_appears_only_with_samples_and_a_blacklist_change():
+    env = load_environment(FIXTURES / "envs" / "before")
+    desired = expand(env.manifest)
+    live = State()
+    assert blacklist_plan_note(env, desired, live) is None  # the environment names no samples
+    samples = AssignmentSamples(
+        erp="../../erp.yaml", corpus="../../mails", history="../../history.yaml"
+    )
+    env.manifest = env.manifest.model_copy(update={"assignment_samples": samples})
+    live.add(desired.get(Kind.BLACKLIST, BLACKLIST_NAME))
+    assert blacklist_plan_note(env, desired, live) is None  # the blacklist stays as it is
+    live.add(Resource(Kind.BLACKLIST, BLACKLIST_NAME, {"entries": sorted(AFTER.blacklist)}))
+    # live is the "after" blacklist, the manifest goes back to "before": the same three mails
+    assert blacklist_plan_note(env, desired, live) == (
+        "blacklist change: 3 of 47 sample mails would be assigned differently "
+        "(`reconciler assign --compare` lists them)"
+    )

@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, type[BaseModel], set[str] | None]] = [
     ("### `lint.microsoft365`", m.MicrosoftTenant, None),
     ("### `emulator`", m.EmulatorSeed, None),
     ("### `emulator.simulated_endpoints[]`", m.SimulatedEndpoint, None),
+    ("### `assignment_samples`", m.AssignmentSamples, None),
     ("### Secret reference", m.SecretRef, None),
 ]  # fmt: skip
 

@@ -571,6 +571,7 @@ def test_minimal_fixture_spells_out_every_default(tmp_path, monkeypatch):
             "ignore": [],
             "microsoft365": {"smtp_basic_reenabled": False, "created_after_2026": False},
         },
+        "assignment_samples": None,
         "pop3_accounts": [
             {
                 "name": "Support",
