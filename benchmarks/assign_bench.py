@@ -76,23 +76,29 @@ def make_erp(orders: int, rnd: random.Random) -> dict:
     return {"users": users, "customers": customers, "orders": order_list, "quotes": quotes}
 
 
-def _plain(frm: str, to: str, subject: str, body: str, mid: int) -> bytes:
+def _head(frm: str, to: str, subject: str, mid: int) -> str:
     return (
         f"From: {frm}\nTo: {to}\nSubject: {subject}\nMessage-ID: <b{mid}@bench.example>\n"
         "Date: Tue, 12 Mar 2024 09:14:03 +0100\nMIME-Version: 1.0\n"
-        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
-        f"{body}\n"
+    )
+
+
+def _plain(frm: str, to: str, subject: str, body: str, mid: int) -> bytes:
+    return (
+        _head(frm, to, subject, mid)
+        + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        + f"{body}\n"
     ).encode()
 
 
 def _html(frm: str, to: str, subject: str, html: str, mid: int) -> bytes:
     return (
-        f"From: {frm}\nTo: {to}\nSubject: {subject}\nMessage-ID: <b{mid}@bench.example>\n"
-        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
-        "--b\nContent-Type: text/html; charset=utf-8\n\n"
-        f"<html><body>{html}</body></html>\n"
-        '--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="r.pdf"\n'
-        "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n"
+        _head(frm, to, subject, mid)
+        + 'Content-Type: multipart/mixed; boundary="b"\n\n'
+        + "--b\nContent-Type: text/html; charset=utf-8\n\n"
+        + f"<html><body>{html}</body></html>\n"
+        + '--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="r.pdf"\n'
+        + "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n"
     ).encode()
 
 

@@ -69,49 +69,40 @@ def check_references(erp: ErpData, positions: dict | None = None) -> list[Proble
     positions = positions or {}
     problems: list[Problem] = []
 
-    def where(*path):
-        for cut in range(len(path), -1, -1):
-            if path[:cut] in positions:
-                return positions[path[:cut]]
-        return None
+    def problem(message: str, section: str, index: int, key: str, suggestion: str) -> None:
+        path: tuple = (section, index, key)
+        while path and path not in positions:
+            path = path[:-1]
+        problems.append(
+            Problem(message, positions.get(path), f"{section}[{index}].{key}", suggestion)
+        )
 
-    customer_ids: set[str] = set()
     for section in ("customers", "orders", "quotes"):
         seen: set[str] = set()
         for index, item in enumerate(getattr(erp, section)):
             if item.id in seen:
-                problems.append(
-                    Problem(
-                        f"duplicate id {item.id!r} in {section}",
-                        where(section, index, "id"),
-                        field=f"{section}[{index}].id",
-                        suggestion="ids identify ERP records; give each a unique id",
-                    )
+                problem(
+                    f"duplicate id {item.id!r} in {section}",
+                    *(section, index, "id"),
+                    "ids identify ERP records; give each a unique id",
                 )
             seen.add(item.id)
-        if section == "customers":
-            customer_ids = seen
+    customer_ids = {c.id for c in erp.customers}
     quote_ids = {q.id for q in erp.quotes}
     for section in ("orders", "quotes"):
         for index, item in enumerate(getattr(erp, section)):
             if item.customer not in customer_ids:
-                problems.append(
-                    Problem(
-                        f"unknown customer {item.customer!r}",
-                        where(section, index, "customer"),
-                        field=f"{section}[{index}].customer",
-                        suggestion="name the id of an entry under `customers:`",
-                    )
+                problem(
+                    f"unknown customer {item.customer!r}",
+                    *(section, index, "customer"),
+                    "name the id of an entry under `customers:`",
                 )
     for index, order in enumerate(erp.orders):
         if order.quote is not None and order.quote not in quote_ids:
-            problems.append(
-                Problem(
-                    f"unknown quote {order.quote!r}",
-                    where("orders", index, "quote"),
-                    field=f"orders[{index}].quote",
-                    suggestion="name the id of an entry under `quotes:`, or leave `quote` out",
-                )
+            problem(
+                f"unknown quote {order.quote!r}",
+                *("orders", index, "quote"),
+                "name the id of an entry under `quotes:`, or leave `quote` out",
             )
     return problems
 

@@ -69,6 +69,12 @@ def quote(qid, cid, number, *refs, articles=("ART-9",), addresses=None):
 NO_IGNORE = IgnoreList()
 KUNDE = "kunde@web.example"
 
+ERP1 = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+# two customers with one order each
+ERP2 = index(
+    customers=[customer("K1", KUNDE), customer("K2", "frau@web.example")],
+    orders=[order("O1", "K1", "241001"), order("O2", "K2", "241002")],
+)
 # one customer with three orders: the common case for narrowing
 ERP3 = index(
     customers=[customer("K1", KUNDE)],
@@ -88,26 +94,26 @@ def outcome(result):
 
 
 def test_one_order_for_the_sender_is_assigned_with_customer_and_only_article():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(frm=KUNDE), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:address")
 
 
 def test_recipient_address_finds_the_order():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(frm="anna@shop.example", to=KUNDE), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:address")
 
 
 @pytest.mark.parametrize("header", ["Cc", "Bcc"])
 def test_cc_and_bcc_count_as_recipients(header):
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(extra=f"{header}: {KUNDE}\n"), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:address")
 
 
 def test_reply_to_is_not_searched():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(extra=f"Reply-To: {KUNDE}\n"), erp, NO_IGNORE)
     assert outcome(result) == (None, None, None, None, "none")
 
@@ -178,10 +184,7 @@ def test_the_same_numbers_written_as_references_do_narrow():
 
 
 def test_addresses_that_point_to_different_orders_assign_none_by_that_step():
-    erp = index(
-        customers=[customer("K1", KUNDE), customer("K2", "frau@web.example")],
-        orders=[order("O1", "K1", "241001"), order("O2", "K2", "241002")],
-    )
+    erp = ERP2
     result = assign(mail(frm=KUNDE, to="frau@web.example"), erp, NO_IGNORE)
     assert outcome(result) == (None, None, None, None, "none")
     assert (
@@ -219,13 +222,13 @@ def test_order_addresses_default_to_the_customer_and_can_be_set_apart():
 
 
 def test_an_address_in_the_body_finds_the_order_when_the_headers_do_not():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(body=f"Käufer: {KUNDE}"), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:text-address")
 
 
 def test_an_address_in_the_subject_finds_the_order():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     result = assign(mail(subject=f"Nachricht von {KUNDE}"), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:text-address")
 
@@ -236,10 +239,7 @@ def test_an_address_in_the_body_is_narrowed_by_a_reference():
 
 
 def test_header_addresses_decide_before_body_addresses():
-    erp = index(
-        customers=[customer("K1", KUNDE), customer("K2", "frau@web.example")],
-        orders=[order("O1", "K1", "241001"), order("O2", "K2", "241002")],
-    )
+    erp = ERP2
     result = assign(mail(frm=KUNDE, body="Kopie an frau@web.example"), erp, NO_IGNORE)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:address")
 
@@ -540,7 +540,7 @@ def test_a_blacklisted_domain_covers_every_address_of_that_domain_but_not_subdom
 
 
 def test_a_blacklisted_address_is_ignored_in_the_body_too():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     ignore = IgnoreList(blacklist=frozenset({KUNDE}))
     result = assign(mail(body=f"Käufer: {KUNDE}"), erp, ignore)
     assert outcome(result) == (None, None, None, None, "none")
@@ -602,7 +602,7 @@ def test_an_idn_address_in_the_body_matches():
 
 
 def test_plus_addressing_is_not_undone():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     assert outcome(assign(mail(frm="kunde+shop@web.example"), erp, NO_IGNORE)) == (
         None,
         None,
@@ -634,7 +634,7 @@ REPLY = {"extra": "In-Reply-To: <h2@x>\nReferences: <h1@x> <h2@x>\n", "mid": "m3
 
 
 def test_history_with_an_assignment_is_taken_over_and_no_rule_runs():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     history = History(
         [_entry("h1@x", 1, assigned={"order": "O7", "customer": "K7"}), _entry("h2@x", 2)]
     )
@@ -646,7 +646,7 @@ def test_history_with_an_assignment_is_taken_over_and_no_rule_runs():
 
 
 def test_history_with_a_manual_removal_only_assigns_nothing():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     history = History([_entry("h1@x", 1), _entry("h2@x", 2, removed={"order": "O1"})])
     result = assign(mail(frm=KUNDE, **REPLY), erp, NO_IGNORE, history)
     assert outcome(result) == (None, None, None, None, "history")
@@ -664,7 +664,7 @@ def test_history_is_read_oldest_first_by_date_not_by_file_order():
 
 
 def test_history_without_any_assignment_lets_the_rules_run():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     history = History([_entry("h1@x", 1), _entry("h2@x", 2)])
     result = assign(mail(frm=KUNDE, **REPLY), erp, NO_IGNORE, history)
     assert outcome(result) == ("O1", None, "K1", "ART-1", "order:address")
@@ -698,7 +698,7 @@ def test_mails_outside_the_thread_and_the_mail_itself_are_not_history():
 
 
 def test_an_undecodable_body_still_lets_the_header_rules_assign():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     raw = (
         f"From: {KUNDE}\nTo: shop@shop.example\nMIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
@@ -715,7 +715,7 @@ def test_an_empty_body_assigns_by_headers_and_finds_no_reference_numbers():
 
 
 def test_the_result_as_json_has_the_documented_keys():
-    erp = index(customers=[customer("K1", KUNDE)], orders=[order("O1", "K1", "241001")])
+    erp = ERP1
     data = assign(mail(frm=KUNDE), erp, NO_IGNORE).as_dict()
     assert list(data) == ["order", "quote", "customer", "article", "rule", "trace"]
     assert (data["order"], data["quote"], data["rule"]) == ("O1", None, "order:address")
