@@ -253,7 +253,7 @@ def assign(
         hit = find_document(index.quotes, addresses, mail, trace)
     if hit is not None:
         doc, rule = hit
-        kind = "order" if rule.startswith("order:") else "quote"
+        kind = rule.partition(":")[0]  # order | quote
         if kind == "order":
             order = doc.id
             if doc.quote is not None and doc.quote in index.quotes.by_id:
