@@ -59,11 +59,13 @@ class Executor:
         secrets: SecretResolver,
         report: Callable[[StepResult, int, int], None],
         parallelism: int = 8,
+        on_start: Callable[[Step], None] | None = None,
     ):
         self.client = client
         self.desired = desired
         self.secrets = secrets
         self.report = report
+        self.on_start = on_start or (lambda step: None)
         self.ids: dict[tuple[Kind, str], int] = {
             key: r.id for key, r in live.resources.items() if r.id is not None
         }
@@ -102,6 +104,7 @@ class Executor:
             self.status[step.id] = "skipped"
             return StepResult(step, "skipped", f"needs {', '.join(blocked)}")
         async with self.semaphore:
+            self.on_start(step)  # journalled before the first byte goes out
             start = time.monotonic()
             try:
                 detail = await self._execute(step) or ""

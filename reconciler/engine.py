@@ -263,7 +263,11 @@ async def run_apply(
     secrets = secrets_for(env)
     journal = Journal(env.directory)
     crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
-    async with connect(env, secrets, options.allow_http) as target:
+    interrupted = journal.interrupted()
+    # GREYHOUND keeps locks per Client-ID: resuming with the interrupted run's id makes the locks it
+    # left behind ours again, so its half-done updates can be finished and unlocked
+    client_id = interrupted.client_id if interrupted and interrupted.client_id else None
+    async with connect(env, secrets, options.allow_http, client_id) as target:
         try:
             salt = saved.marker_salt if saved is not None else None
             result = await _plan_with(target, env, secrets, options, salt)
@@ -271,7 +275,6 @@ async def run_apply(
                 check_fresh(saved, result.plan)
                 result.plan = saved  # execute exactly what was reviewed
             plan = result.plan
-            interrupted = journal.interrupted()
             if interrupted is not None:
                 report(
                     f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
@@ -283,7 +286,7 @@ async def run_apply(
                     await _record(target, result, ApplyResult(), _commit_of(env))
                     journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
                 return ExitCode.OK
-            journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt)
+            journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt, target.client.client_id)
 
             def on_step(r: StepResult, index: int, total: int) -> None:
                 wrote = r.status == "done" and _writes_password(r.step)
@@ -293,6 +296,11 @@ async def run_apply(
                 if crash_after and index == crash_after:
                     os.kill(os.getpid(), signal.SIGKILL)
 
+            def on_start(step) -> None:
+                if step.action is Action.CREATE and _writes_password(step):
+                    fingerprint = result.fingerprints.get((step.kind, step.name))
+                    journal.step(plan.plan_id, step.id, "started", fingerprint)
+
             executor = Executor(
                 target.client,
                 result.desired,
@@ -300,6 +308,7 @@ async def run_apply(
                 secrets,
                 on_step,
                 parallelism=options.parallelism,
+                on_start=on_start,
             )
             outcome = await executor.run(plan)
             marker = await _record(target, result, outcome, _commit_of(env))

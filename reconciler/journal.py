@@ -2,7 +2,10 @@
 
 Safety does not depend on it: the next plan re-reads the server and completes whatever is missing
 (creates are looked up by name, never repeated blindly). It also carries the password fingerprints of
-the steps that wrote a password, so a crash before the marker is written loses no rotation record.
+the steps that wrote a password, so a crash before the marker is written loses no rotation record:
+a create is journalled with its fingerprint *before* it is sent (if the account exists afterwards, it
+was created with that password); a password update only once it is done (a Put that may not have
+landed must not hide a rotation).
 Fingerprints are salted scrypt hashes, never secret values.
 """
 
@@ -24,6 +27,7 @@ class Interrupted:
     finished: int
     total: int
     salt: str
+    client_id: str = ""  # the GREYHOUND session of that apply: locks it held belong to it
     passwords: dict[str, str] = field(default_factory=dict)  # "kind/name" -> fingerprint
 
 
@@ -39,8 +43,16 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def begin(self, plan_id: str, total: int, salt: str) -> None:
-        self._write({"event": "begin", "plan": plan_id, "steps": total, "salt": salt})
+    def begin(self, plan_id: str, total: int, salt: str, client_id: str) -> None:
+        self._write(
+            {
+                "event": "begin",
+                "plan": plan_id,
+                "steps": total,
+                "salt": salt,
+                "client_id": client_id,
+            }
+        )
 
     def step(self, plan_id: str, step_id: str, status: str, password: str | None = None) -> None:
         record = {"event": "step", "plan": plan_id, "step": step_id, "status": status}
@@ -66,11 +78,16 @@ class Journal:
             event = record.get("event")
             if event == "begin":
                 current = Interrupted(
-                    record["plan"], 0, record.get("steps", 0), record.get("salt", "")
+                    record["plan"],
+                    0,
+                    record.get("steps", 0),
+                    record.get("salt", ""),
+                    record.get("client_id", ""),
                 )
             elif event == "step" and current and record.get("plan") == current.plan_id:
-                current.finished += 1
-                if record.get("password") and record.get("status") == "done":
+                if record.get("status") != "started":
+                    current.finished += 1
+                if record.get("password") and record.get("status") in ("started", "done"):
                     _action, kind, name = record["step"].split(":", 2)
                     current.passwords[f"{kind}/{name}"] = record["password"]
             elif event == "end":

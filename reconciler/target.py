@@ -114,7 +114,10 @@ def tls_verification(conn: Connection, directory: Path) -> bool | ssl.SSLContext
 
 @contextlib.asynccontextmanager
 async def connect(
-    env: Environment, secrets: SecretResolver, allow_http: bool = False
+    env: Environment,
+    secrets: SecretResolver,
+    allow_http: bool = False,
+    client_id: str | None = None,
 ) -> AsyncIterator[Target]:
     conn = env.manifest.greyhound
     password = secrets.resolve(conn.password, "the GREYHOUND API user") if conn.password else ""
@@ -130,7 +133,13 @@ async def connect(
         url = label = server_url(conn, allow_http)
         verify = tls_verification(conn, env.directory)
     client = RpcClient(
-        url, conn.username, password, verify=verify, timeout=conn.timeout, retries=conn.retries
+        url,
+        conn.username,
+        password,
+        verify=verify,
+        timeout=conn.timeout,
+        retries=conn.retries,
+        client_id=client_id,
     )
     try:
         yield Target(client=client, url=url, label=label)

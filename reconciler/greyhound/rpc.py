@@ -90,11 +90,12 @@ class RpcClient:
         backoff: float = P.BACKOFF_BASE,
         max_connections: int = 16,  # the read round sends ~8 calls at once; apply up to --parallelism
         transport: httpx.AsyncBaseTransport | None = None,  # tests only: a canned server
+        client_id: str | None = None,  # resume an interrupted run's session (its locks are ours)
     ):
         self.base_url = url.rstrip("/")
         self.url = self.base_url + P.ENDPOINT_PATH
         self.username = username
-        self.client_id = new_client_id()
+        self.client_id = client_id or new_client_id()
         self.retries = retries
         self.backoff = backoff
         self.requests = 0  # HTTP requests sent, retries included
