@@ -7,12 +7,13 @@ digits. Addresses are normalized with the project's one normalization on load.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
-from reconciler.errors import ManifestError, Problem
+from reconciler.errors import ManifestError, Position, Problem
 from reconciler.manifest.errors import problems_from_validation
 from reconciler.manifest.yamlfile import load_yaml_file
 from reconciler.model.manifest import Address
@@ -107,21 +108,39 @@ def check_references(erp: ErpData, positions: dict | None = None) -> list[Proble
     return problems
 
 
+def _read_json(path: Path) -> tuple[object, dict]:
+    """A large ERP export as JSON: much faster than YAML; problems name the field, not the line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), {}
+    except FileNotFoundError:
+        raise ManifestError([Problem(f"file not found: {path}")]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            where, what = Position(str(path), exc.lineno, exc.colno), exc.msg
+        else:
+            where, what = None, f"not UTF-8 text ({exc.reason})"
+        raise ManifestError([Problem(f"not valid JSON: {what}", where)]) from None
+
+
 def load_erp(path: Path | str) -> ErpData:
-    """Read and check an ERP YAML file; every problem is reported with file:line:column."""
+    """Read and check an ERP file (YAML, or JSON of the same shape); problems point at the line."""
     path = Path(path)
     if path.is_dir():
-        raise ManifestError([Problem(f"{path} is a folder; --erp takes one YAML file")])
-    loaded = load_yaml_file(path, str(path))
-    if loaded.data is None:
+        raise ManifestError([Problem(f"{path} is a folder; --erp takes one YAML or JSON file")])
+    if path.suffix.lower() == ".json":
+        data, positions = _read_json(path)
+    else:
+        loaded = load_yaml_file(path, str(path))
+        data, positions = loaded.data, loaded.positions
+    if data is None:
         raise ManifestError(
             [Problem(f"{path} is empty", suggestion="see docs/assign.md for the ERP format")]
         )
     try:
-        erp = ErpData.model_validate(loaded.data)
+        erp = ErpData.model_validate(data)
     except ValidationError as exc:
-        raise ManifestError(problems_from_validation(exc, ErpData, loaded.positions)) from None
-    problems = check_references(erp, loaded.positions)
+        raise ManifestError(problems_from_validation(exc, ErpData, positions)) from None
+    problems = check_references(erp, positions)
     if problems:
         raise ManifestError(problems)
     return erp

@@ -185,3 +185,26 @@ def test_blacklist_file_bad_entry_points_at_its_line(tmp_path):
 def test_a_source_that_does_not_exist_is_a_clear_error(tmp_path):
     with pytest.raises(ManifestError, match="does not exist"):
         load_source(tmp_path / "nope")
+
+
+def test_erp_as_json_is_read_and_checked_like_yaml(tmp_path):
+    good = write(
+        tmp_path,
+        "erp.json",
+        '{"customers": [{"id": "K1", "addresses": ["A@X.example"]}],'
+        ' "orders": [{"id": "O1", "number": 241001, "customer": "K1"}]}',
+    )
+    erp = load_erp(good)
+    assert (erp.customers[0].addresses, erp.orders[0].number) == (["a@x.example"], "241001")
+    broken = write(tmp_path, "broken.json", '{"customers": [\n  {"id": "K1",}\n]}')
+    with pytest.raises(ManifestError) as exc:
+        load_erp(broken)
+    assert where(exc) == [
+        (f"{broken}:2:15", "", "not valid JSON: Expecting property name enclosed in double quotes")
+    ]
+    unknown = write(
+        tmp_path, "unknown.json", '{"orders": [{"id": "O1", "number": "1", "customer": "K9"}]}'
+    )
+    with pytest.raises(ManifestError) as exc:
+        load_erp(unknown)
+    assert where(exc) == [("None", "orders[0].customer", "unknown customer 'K9'")]
