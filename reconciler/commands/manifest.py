@@ -52,11 +52,17 @@ def validate(env_dirs: tuple[str, ...], strict: bool, as_of: dt.date | None) -> 
             echo(warning.format(), err=True)
         m = env.manifest
         notes = f", {len(env.warnings)} warning(s)" if env.warnings else ""
-        echo(
-            f"{env.name}: valid ({len(m.pop3_accounts)} POP3, {len(m.smtp_accounts)} SMTP "
-            f"accounts, {len(m.groups)} groups, {len(m.filters)} filters, "
-            f"{len(m.blacklist or [])} blacklist entries{notes})"
+        counts = ", ".join(
+            _count(n, word)
+            for n, word in (
+                (len(m.pop3_accounts), "POP3 account"),
+                (len(m.smtp_accounts), "SMTP account"),
+                (len(m.groups), "group address"),
+                (len(m.filters), "extra filter"),
+                (len(m.blacklist or []), "blacklist entry"),
+            )
         )
+        echo(f"{env.name}: valid ({counts}{notes})")
     if failed:
         raise ManifestError([p for exc in failed for p in exc.problems])
 
@@ -96,6 +102,12 @@ def schema(out_dir: str, check: bool) -> None:
         raise ReconcilerError(
             f"out of date: {', '.join(stale)}; run `reconciler schema --out {out_dir}`"
         )
+
+
+
+def _count(n: int, word: str) -> str:
+    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{n} {word if n == 1 else plural}"
 
 
 COMMANDS = [validate, schema]
