@@ -22,7 +22,11 @@ from reconciler.model.addresses import AddressError, normalize_address
 MIN_REFERENCE_LENGTH = 4
 
 # Addresses in running text. The normalizer decides validity; this only finds candidates.
-_ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# (the look-behind makes a match start only at the beginning of a run: linear, not quadratic, on
+# a long run of letters without any @)
+_ADDRESS_RE = re.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+)
 _LOCAL_TRIM = ".'`{|}~-/=?^!#$%&*+"
 
 _TOKEN_RE = re.compile(
@@ -31,6 +35,8 @@ _TOKEN_RE = re.compile(
 
 _DIGIT = re.compile(r"\d")
 
+# how far a URL or address around a token is looked for
+_CHUNK = 256
 # how far before/after a token a price sign, a phone label or a month name is looked for
 _REACH = 48
 
@@ -82,29 +88,36 @@ def addresses_in(text: str) -> list[str]:
 
 
 def _in_url_or_address(text: str, start: int, end: int) -> bool:
-    left = start
-    while left > 0 and not text[left - 1].isspace():
-        left -= 1
-    right = end
-    while right < len(text) and not text[right].isspace():
-        right += 1
-    chunk = text[left:right]
-    if "@" in chunk:
+    lo, hi = max(0, start - _CHUNK), min(len(text), end + _CHUNK)
+    window = text[lo:hi]
+    has_at = "@" in window
+    if not has_at and "://" not in window and "www." not in window.lower():
+        return False  # the common case, decided by plain substring tests
+    # the run of non-space text around the token (within _CHUNK characters each side)
+    left = max(text.rfind(space, lo, start) for space in " \t\r\n") + 1 or lo
+    rights = [i for i in (text.find(space, end, hi) for space in " \t\r\n") if i != -1]
+    chunk_start = max(left, lo)
+    chunk = text[chunk_start : min(rights) if rights else hi]
+    if has_at:
         for match in _ADDRESS_RE.finditer(chunk):
-            if match.start() < end - left and match.end() > start - left:
+            if match.start() < end - chunk_start and match.end() > start - chunk_start:
                 return True
     url = _URL_START.search(chunk)
-    return url is not None and url.start() <= start - left
+    return url is not None and url.start() <= start - chunk_start
 
 
 def not_a_reference(text: str, start: int, end: int) -> str | None:
     """Why the token text[start:end] is not a reference number (date, price, …), or None."""
     token = text[start:end]
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    before = text[max(line_start, start - _REACH) : start]
-    after = text[end : min(line_end, end + _REACH)]
+    # the text before/after the token on its line, at most _REACH characters (bounded searches:
+    # a body that is one huge line must not cost a full scan per token)
+    newline = text.rfind("\n", max(0, start - _REACH), start)
+    lo = newline + 1 if newline != -1 else max(0, start - _REACH)
+    at_line_start = (newline != -1 or start <= _REACH) and not text[lo:start].strip()
+    newline = text.find("\n", end, end + _REACH)
+    hi = newline if newline != -1 else min(len(text), end + _REACH)
+    line_ends_near = newline != -1 or len(text) - end <= _REACH
+    before, after = text[lo:start], text[end:hi]
     if _DATE_TOKEN.fullmatch(token) or (
         len(token) == 4 and token.isdigit() and _YEAR_AFTER_MONTH.search(before)
     ):
@@ -114,7 +127,7 @@ def not_a_reference(text: str, start: int, end: int) -> str | None:
     ):
         return "price"
     if _POSTCODE_TOKEN.fullmatch(token) and (
-        (not text[line_start:start].strip() and _TOWN_LINE_REST.match(text, end, line_end))
+        (at_line_start and line_ends_near and _TOWN_LINE_REST.match(after))
         or (_POSTCODE_BEFORE.search(before) and _TOWN_AFTER.match(after))
         or ("-" in token and _TOWN_AFTER.match(after))
         or before.rstrip(" \t:.").upper().endswith("PLZ")
@@ -142,6 +155,8 @@ def reference_numbers(text: str) -> list[str]:
     for match in _TOKEN_RE.finditer(text):
         token = match.group(0)
         if len(token) < MIN_REFERENCE_LENGTH or token.isalpha() or not _DIGIT.search(token):
+            continue
+        if token.upper() in seen:
             continue
         if not_a_reference(text, match.start(), match.end()) is None:
             seen.setdefault(token.upper(), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from reconciler.assign.text import (
@@ -150,3 +152,13 @@ def test_is_reference_token(token, usable):
 def test_why_a_token_is_not_a_reference_number(text, token, reason):
     start = text.index(token)
     assert not_a_reference(text, start, start + len(token)) == reason
+
+
+def test_a_huge_body_on_one_line_is_scanned_in_linear_time():
+    # a pasted blob and a long CSV line: quadratic scanning would take minutes here
+    blob = "A" * 200_000 + " " + ";".join(str(100000 + i) for i in range(10_000))
+    started = time.perf_counter()
+    assert addresses_in(blob) == []
+    numbers = reference_numbers(blob)
+    assert (len(numbers), numbers[0], numbers[-1]) == (10_000, "100000", "109999")
+    assert time.perf_counter() - started < 10
