@@ -30,9 +30,9 @@ def cli(verbose: int) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules under reconciler/commands/ (one module per area)."""
-    from reconciler.commands import assign, emulator, engine, manifest
+    from reconciler.commands import assign, emulator, engine, manifest, ops
 
-    for module in (manifest, engine, emulator, assign):
+    for module in (manifest, engine, emulator, assign, ops):
         for command in module.COMMANDS:
             cli.add_command(command)
 
