@@ -64,8 +64,8 @@ def test_bad_credentials(tmp_path, mail_tls, served):
         env = _env(tmp_path / "env", emulator.url, mail_tls.ca_file)
         wrong = "wrong-Api-Password-7"
         result = run_cli("plan", str(env), env={**SECRETS, "GH_PASSWORD": wrong})
-        # the preflight pair and the engine's concurrent marker read; a 401 is never retried
-        assert emulator.httpd.requests <= 3
+        # (that a 401 is never retried is pinned in tests/unit/test_rpc.py::test_bad_password)
+        assert emulator.store.sessions == {}  # no request got past the login
     line = _one_error_line(result, wrong)
     assert line == (
         f"error: GREYHOUND at {emulator.url} refused the login of user 'admin' (HTTP 401): "
@@ -124,7 +124,7 @@ def test_server_that_drops_connections(tmp_path, mail_tls, served):
         r"\(gave up after 3 attempt\(s\)\)",
         line,
     ), line
-    assert 3 <= dropped <= 9  # 3 attempts of each of the three concurrent first reads, at most
+    assert dropped >= 3  # the read that gave up was tried 3 times
 
 
 def test_server_down(tmp_path, mail_tls, served):
