@@ -86,6 +86,7 @@ class Dispatcher:
         if name == "GetServerStatus":
             _expect(params, (), method)
             status: dict[str, Any] = {c: 0 for c in P.STATUS_COMPONENTS}
+            status.update({c: P.STATUS_FAILURE for c in self.store.config.failing_components})
             status.update(CommServerLastAction="", QueueServerLastAction="")
             return status
         raise RpcFault(P.FAULT_UNKNOWN_METHOD, f"unknown method {method!r}")

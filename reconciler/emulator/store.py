@@ -36,6 +36,7 @@ class EmulatorConfig:
     server_version: str = "5.3.0"
     hostname: str = "greyhound-emulator"
     max_clients_per_user: int = P.DEFAULT_MAX_CLIENTS_PER_USER
+    failing_components: list[str] = field(default_factory=list)  # GetServerStatus says sfFailure
     session_idle_seconds: float = P.SESSION_IDLE_SECONDS
     # simulated mail endpoints: CheckConnection answers these without network (DESIGN.md §7)
     endpoints: list[dict[str, Any]] = field(default_factory=list)

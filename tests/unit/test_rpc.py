@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections import Counter
 
 import httpx
@@ -24,14 +25,20 @@ from reconciler.greyhound.errors import (
     NotFoundError,
     OutcomeUnknown,
     RpcError,
+    ServerStatusError,
     TooManyClientsError,
     TransportError,
+    VersionError,
 )
 from reconciler.greyhound.live import (
+    LIST_CALLS,
     create_object,
     delete_object,
+    fetch_state,
     locked_update,
+    preflight,
     put_global,
+    server_major,
     set_parent,
 )
 from reconciler.greyhound.rpc import RpcClient, is_repeatable, new_client_id
@@ -314,3 +321,66 @@ def test_client_id_limit_is_a_typed_error(emu):
     assert third("RpcInfo.GetServerStatus")["AppServer"] == 0
     second.close()
     third.close()
+
+
+# --- preflight --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "version, major",
+    [("5.3.0", 5), ("5.3.1.4711", 5), ("GREYHOUND 6.0", 6), ("4.2", 4), ("", None), ("beta", None)],
+)
+def test_server_major(version, major):
+    assert server_major(version) == major
+
+
+def test_preflight_accepts_a_healthy_server_of_version_5(emu):
+    with _rpc(emu) as rpc:
+        info = rpc.run(preflight(rpc.client, emu.url))
+        assert dict(emu.httpd.methods) == {"RpcInfo.GetServerInfo": 1, "RpcInfo.GetServerStatus": 1}
+    assert info["Version"] == "5.3.0"
+
+
+@pytest.mark.parametrize("version", ["4.2.1", "unknown build"])
+def test_preflight_refuses_old_or_unreadable_versions(emu, version):
+    emu.store.config.server_version = version
+    with _rpc(emu) as rpc, pytest.raises(VersionError) as caught:
+        rpc.run(preflight(rpc.client, emu.url))
+    assert str(caught.value) == (
+        f"GREYHOUND at {emu.url} reports version {version}; Elements needs version 5 or newer: "
+        "upgrade the server first"
+    )
+
+
+def test_preflight_refuses_a_failing_server(emu):
+    emu.store.config.failing_components = ["QueueServer", "CommServer"]
+    with _rpc(emu) as rpc, pytest.raises(ServerStatusError) as caught:
+        rpc.run(preflight(rpc.client, emu.url))
+    assert str(caught.value) == (
+        f"GREYHOUND at {emu.url} reports failing components: QueueServer, CommServer; "
+        "fix the server before changing its configuration"
+    )
+
+
+def test_fetch_state_reads_everything_in_two_rounds(emu):
+    with _rpc(emu) as rpc:
+        group = rpc("RpcGroups.New", {"ID": 0, "Name": "Support", "Email": "s@x.example"})
+        link = {"GroupRef": group, "DefaultKinds": P.SIGNATURE_KIND_EMAIL}
+        rpc("RpcSignatures.New", {"ID": 0, "Name": "Support", "Groups": [link]})
+        rpc("RpcPop3Accounts.New", {"ID": 0, "Name": "Support", "Host": "POP.x.example"})
+        rpc("RpcRules.PutGlobal", P.BLACKLIST_GLOBAL, '["@spam.example"]')
+        before = emu.httpd.requests
+        state = rpc.run(fetch_state(rpc.client, emu.url))
+        assert emu.httpd.requests - before == 2 + len(LIST_CALLS) + 1  # preflight, lists, global
+    assert state.get(Kind.SIGNATURE, "Support").fields == {"group": "Support"}
+    assert state.get(Kind.POP3, "Support").fields["host"] == "pop.x.example"
+    assert state.get(Kind.BLACKLIST, "blacklist").fields == {"entries": ["@spam.example"]}
+    assert state.server.version == "5.3.0"
+
+
+def test_fetch_state_costs_two_round_trips_not_one_per_call(emu):
+    emu.faults.configure(latency=0.15)
+    with _rpc(emu) as rpc:
+        started = time.monotonic()
+        rpc.run(fetch_state(rpc.client, emu.url))
+        elapsed = time.monotonic() - started
+    # two rounds of 0.15 s; the 9 calls one after another would take 1.35 s
+    assert 0.3 <= elapsed < 0.75, elapsed
