@@ -82,7 +82,9 @@ DELETE_NEEDS_LOCK = False
 # [I] GetGlobal of a name never stored answers "" (not a fault).
 MISSING_GLOBAL = ""
 # [I] POP3 CheckConnection answers the number of waiting messages; SMTP answers nothing; a failed
-# check of either is a fault (FAULT_CONNECTION_FAILED).
+# check of either is a fault (FAULT_CONNECTION_FAILED). The server waits for the mail server up to
+# the item's Timeout (seconds), so the client waits that long plus this margin.
+CHECK_TIMEOUT_MARGIN = 15.0
 
 # --- Client defaults (ours) --------------------------------------------------------------------
 DEFAULT_TIMEOUT = 30.0  # seconds per request

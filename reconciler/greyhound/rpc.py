@@ -97,6 +97,7 @@ class RpcClient:
         self.username = username
         self.client_id = client_id or new_client_id()
         self.retries = retries
+        self.timeout = timeout
         self.backoff = backoff
         self.requests = 0  # HTTP requests sent, retries included
         self.retried = 0
@@ -129,7 +130,7 @@ class RpcClient:
         attempts = self.retries + 1
         for attempt in range(attempts):
             try:
-                return await self._once(method, list(params))
+                return await self._once(method, list(params), self._timeout_for(method, params))
             except _Failure as failure:
                 if not failure.transient:
                     raise TransportError(failure.reason) from None
@@ -147,6 +148,15 @@ class RpcClient:
                          attempt + 2, attempts)  # fmt: skip
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _timeout_for(self, method: str, params: tuple[Any, ...]) -> float | None:
+        """CheckConnection waits for the mail server up to the item's Timeout [I]: allow for it."""
+        if not method.endswith(".CheckConnection") or not params or not isinstance(params[0], dict):
+            return None
+        waits = params[0].get("Timeout")
+        if not isinstance(waits, int) or isinstance(waits, bool) or waits <= 0:
+            return None
+        return max(self.timeout, waits + P.CHECK_TIMEOUT_MARGIN)
 
     def retry_delay(self, attempt: int) -> float:
         """Exponential backoff with jitter, so concurrent retries do not arrive together."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import time
 from collections import Counter
 
@@ -21,6 +22,7 @@ from reconciler.emulator.store import EmulatorConfig, Store
 from reconciler.greyhound import protocol as P
 from reconciler.greyhound.errors import (
     AuthError,
+    ConnectionCheckFailed,
     LockedError,
     NotFoundError,
     OutcomeUnknown,
@@ -384,3 +386,25 @@ def test_fetch_state_costs_two_round_trips_not_one_per_call(emu):
         elapsed = time.monotonic() - started
     # two rounds of 0.15 s; the 9 calls one after another would take 1.35 s
     assert 0.3 <= elapsed < 0.75, elapsed
+
+
+def test_check_connection_waits_for_the_items_timeout(emu):
+    """The server waits for a silent mail server up to the item's Timeout; so must the client."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts connections, never greets
+        item = {
+            "Authenticate": 0,
+            "Encrypt": 0,
+            "Host": "127.0.0.1",
+            "Password": "x",
+            "Port": silent.getsockname()[1],
+            "SslKind": 0,
+            "Timeout": 2,
+            "Username": "u",
+        }
+        with _rpc(emu, timeout=1.0) as rpc, pytest.raises(ConnectionCheckFailed) as caught:
+            rpc("RpcPop3Accounts.CheckConnection", item)
+    assert caught.value.rpc_message.endswith("connection failed: timed out: is the security "
+                                             "setting right for this port?")  # fmt: skip
+    assert emu.httpd.methods["RpcPop3Accounts.CheckConnection"] == 1  # answered, not retried
