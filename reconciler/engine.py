@@ -25,6 +25,7 @@ from reconciler.journal import Journal
 from reconciler.manifest.environment import Environment
 from reconciler.manifest.secrets import SecretResolver
 from reconciler.model.state import ACCOUNT_KINDS, State
+from reconciler.ops.oauthlinks import annotate_text
 from reconciler.plan.build import Fingerprints, build_plan
 from reconciler.plan.marker import (
     AppliedBy,
@@ -90,9 +91,12 @@ def password_fingerprints(passwords: dict, salt: str) -> Fingerprints:
 
 async def read_server(client, label: str) -> tuple[State, Marker | None]:
     """The live state and the marker, in the same round of concurrent calls."""
-    live, marker_text = await asyncio.gather(
-        fetch_state(client, label), client.call("RpcRules.GetGlobal", P.MARKER_GLOBAL)
+    live, marker_text, links_text = await asyncio.gather(
+        fetch_state(client, label),
+        client.call("RpcRules.GetGlobal", P.MARKER_GLOBAL),
+        client.call("RpcRules.GetGlobal", P.OAUTH2_LINKS_GLOBAL),
     )
+    annotate_text(live, links_text)  # OAuth2 accounts: linked or not (ops/oauthlinks.py)
     return live, parse_marker(marker_text)
 
 

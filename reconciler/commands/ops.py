@@ -97,4 +97,205 @@ def export(env_dir, out_dir, secret_prefix, force, allow_http) -> None:
         sys.exit(ExitCode.INVALID)
 
 
-COMMANDS = [export]
+def _format_option(func):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(func)
+
+
+def _passwords(env, accounts) -> dict:
+    """Secrets of the chosen accounts only, resolved before any network call."""
+    from reconciler.target import secrets_for
+
+    secrets = secrets_for(env)
+    return {
+        r.key: secrets.resolve(r.secret, f"{r.kind.value} account {r.name!r}")
+        for r in accounts
+        if r.secret is not None
+    }
+
+
+@click.command()
+@click.argument("env_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--account", "account", metavar="NAME", help="Check only this account (POP3 and SMTP)."
+)
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Log in from this machine with poplib/smtplib instead of asking GREYHOUND.",
+)
+@click.option(
+    "--mail-ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --direct: CA certificate to trust for the mail servers (private CAs).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(1, 600),
+    default=30,
+    show_default=True,
+    help="Seconds per connection.",
+)
+@_format_option
+@_allow_http
+def check(env_dir, account, direct, mail_ca_file, timeout, fmt, allow_http) -> None:
+    """Test the mail server login of the manifest's accounts ("check settings").
+
+    By default GREYHOUND itself connects (CheckConnection), as it will when fetching mail. Exit 0
+    when every checked account logs in, 1 when any fails. OAuth2 accounts are skipped.
+    """
+    import json
+
+    from reconciler.expand import expand
+    from reconciler.ops import check as C
+
+    env = load_env(env_dir)
+    accounts = C.accounts_to_check(expand(env.manifest), account)
+    passwords = _passwords(env, [r for r in accounts if C.skip_reason(r) is None])
+    if direct:
+        results = asyncio.run(C.check_direct(accounts, passwords, mail_ca_file, timeout))
+        where = "directly from this machine (poplib/smtplib)"
+    else:
+        results, where = asyncio.run(_check_via_server(env, accounts, passwords, allow_http))
+    if fmt == "json":
+        doc = {"where": where, "results": [r.as_dict() for r in results]}
+        echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        echo(C.render_text(results, where))
+    if any(r.status == C.FAILED for r in results):
+        sys.exit(ExitCode.ERROR)
+
+
+async def _check_via_server(env, accounts, passwords, allow_http):
+    from reconciler.greyhound.live import preflight
+    from reconciler.ops import check as C
+    from reconciler.target import connect, secrets_for
+
+    async with connect(env, secrets_for(env), allow_http) as target:
+        await preflight(target.client, target.label)
+        results = await C.check_through_server(target.client, accounts, passwords)
+        return results, f"through GREYHOUND at {target.label} (CheckConnection)"
+
+
+@click.command()
+@click.argument("env_dir", type=click.Path(file_okay=False))
+@_format_option
+@click.option(
+    "--fail-on-error",
+    is_flag=True,
+    help="Exit 1 when an active account reports errors (for monitoring jobs).",
+)
+@_allow_http
+def status(env_dir, fmt, fail_on_error, allow_http) -> None:
+    """Show each account's health: state, last error, OAuth2 link, ownership and drift."""
+    from reconciler.expand import expand
+    from reconciler.ops import status as S
+    from reconciler.ops.live import read_live
+
+    env = load_env(env_dir)
+    read = asyncio.run(read_live(env, allow_http))
+    result = S.build_status(read.live, read.marker, expand(env.manifest))
+    result.server["url"] = read.label
+    echo(S.render_json(result) if fmt == "json" else S.render_text(result), nl=fmt == "text")
+    if fail_on_error and result.unhealthy:
+        sys.exit(ExitCode.ERROR)
+
+
+@click.group()
+def oauth() -> None:
+    """Link OAuth2 accounts (Microsoft 365, Google) without the GREYHOUND GUI."""
+
+
+def _oauth_options(func):
+    options = [
+        click.argument("env_dir", type=click.Path(file_okay=False)),
+        click.option("--account", required=True, metavar="NAME", help="Account name."),
+        click.option(
+            "--kind",
+            type=click.Choice(["pop3", "smtp", "both"]),
+            default="both",
+            show_default=True,
+            help="Which of the account's OAuth2 accounts to link.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(1, 3600),
+            default=300,
+            show_default=True,
+            help="Seconds to wait for the consent in the browser.",
+        ),
+        click.option(
+            "--interval",
+            type=click.FloatRange(0.05, 60),
+            default=2,
+            show_default=True,
+            help="Seconds between two polls.",
+        ),
+        click.option("--redirect-url", default="", help="Where the browser goes after consent."),
+        click.option("--locale", default="", help="Language of the consent page, e.g. de-DE."),
+        _allow_http,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@oauth.command("link")
+@_oauth_options
+def oauth_link(env_dir, account, kind, timeout, interval, redirect_url, locale, allow_http) -> None:
+    """Link an account: print the consent URL, poll until granted, store the token.
+
+    Exit 0 when linked, 1 when the consent was declined, failed or timed out.
+    """
+    asyncio.run(
+        _oauth(env_dir, account, kind, timeout, interval, redirect_url, locale, allow_http, False)
+    )
+
+
+@oauth.command("renew")
+@_oauth_options
+def oauth_renew(
+    env_dir, account, kind, timeout, interval, redirect_url, locale, allow_http
+) -> None:
+    """Renew a link: unlink, then link again (the documented way to refresh it)."""
+    asyncio.run(
+        _oauth(env_dir, account, kind, timeout, interval, redirect_url, locale, allow_http, True)
+    )
+
+
+async def _oauth(env_dir, name, kind, timeout, interval, redirect_url, locale, allow_http, renew):
+    from reconciler.engine import read_server
+    from reconciler.expand import expand
+    from reconciler.ops import oauth as O
+    from reconciler.target import connect, secrets_for
+
+    env = load_env(env_dir)
+    accounts = O.oauth2_accounts(expand(env.manifest), name)
+    if kind != "both":
+        accounts = [r for r in accounts if r.kind.value == kind]
+        if not accounts:
+            raise ReconcilerError(f"account {name!r} has no OAuth2 {kind.upper()} account")
+    async with connect(env, secrets_for(env), allow_http) as target:
+        live, _marker = await read_server(target.client, target.label)
+        for account in accounts:
+            if renew:
+                await O.record(target.client, account.kind, account.name, None)
+                echo(f"{account.kind.value} account {account.name!r}: unlinked; linking again")
+            outcome = await O.link_account(
+                target.client, account, live, echo, timeout, interval, redirect_url, locale
+            )
+            echo(
+                f"{outcome.kind.value} account {outcome.name!r}: linked ({outcome.provider}) in "
+                f"{outcome.seconds:.1f}s; the token is stored on the server, never shown"
+            )
+    if any(r.fields.get("active") for r in accounts):
+        echo(f"Next: `reconciler plan {env_dir}` shows the activation; apply it to go live.")
+
+
+COMMANDS = [export, check, status, oauth]

@@ -9,6 +9,9 @@ from typing import Any
 
 from reconciler.emulator.classes import CHECK_ITEM_FIELDS, CLASSES, ClassSpec, member_problem
 from reconciler.emulator.mailcheck import CheckFailed, check_pop3, check_smtp
+from reconciler.emulator.oauth import CLASSES as OAUTH2_CLASSES
+from reconciler.emulator.oauth import METHODS as OAUTH2_METHODS
+from reconciler.emulator.oauth import OAuth2Flows
 from reconciler.emulator.store import Store, now
 from reconciler.greyhound import protocol as P
 
@@ -39,12 +42,15 @@ class Dispatcher:
     def __init__(self, store: Store):
         self.store = store
         self.started = now()
+        self.oauth = OAuth2Flows()  # consent flows; tests decide them (emulator/oauth.py)
 
     # --- entry ----------------------------------------------------------------------------------
     def call(self, method: str, params: list, client_id: str, user: str) -> Any:
         if not isinstance(params, list):
             raise RpcFault(P.FAULT_INVALID_PARAMS, "params must be an array")
         cls, _, name = method.partition(".")
+        if cls in OAUTH2_CLASSES and name in OAUTH2_METHODS:
+            return self.oauth.call(cls, name, params, method)
         if cls in CLASSES and name == "CheckConnection" and name in CLASSES[cls].extra_methods:
             # network I/O: runs outside the store lock so other clients are not blocked
             _expect(params, (dict,), method)

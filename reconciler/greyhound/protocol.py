@@ -147,3 +147,12 @@ LOCK_UNLOCKED, LOCK_MODIFIED, LOCK_LOCKED = 0, 1, 2
 # locks [I]; an idle session expires after this many seconds [I].
 DEFAULT_MAX_CLIENTS_PER_USER = 20
 SESSION_IDLE_SECONDS = 600
+
+# --- OAuth2 linking (greyhound-rpc.md §3.4) --------------------------------------------------------
+# [S] Start/CheckOAuth2Authentication on RpcPop3Accounts and RpcSmtpAccounts; RpcOAuth2State.
+OAUTH2_NONE, OAUTH2_PENDING, OAUTH2_FINISHED, OAUTH2_FAILED = 0, 1, 2, 3
+# [I] Start takes the account's own host as the provider selector, RedirectUrl and Locale may be "".
+# [I] After oasFinished the refresh token is stored as the account's write-only Password (Put, with
+# Authenticate = OAuth2). The server cannot tell whether an account is linked, so the reconciler
+# records every link it made (JSON: "kind/name" -> when, provider) in this rule global.
+OAUTH2_LINKS_GLOBAL = "Elements.Reconciler.OAuth2"

@@ -7,6 +7,7 @@ import json
 
 from reconciler import __version__
 from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, State
+from reconciler.ops.oauthlinks import needs_linking
 from reconciler.plan import policy
 from reconciler.plan.diff import Change, diff_states
 from reconciler.plan.marker import Marker, fields_hash, object_key
@@ -14,6 +15,27 @@ from reconciler.plan.model import FieldChange, ObjectRef, Plan, ServerInfo
 from reconciler.plan.order import order_changes
 
 Fingerprints = dict[tuple[Kind, str], str]
+
+
+def linking_notes(desired: State, live: State) -> list[str]:
+    """OAuth2 accounts that should be active but are not linked: apply does not activate them."""
+    notes = []
+    for r in sorted(desired.resources.values(), key=lambda r: (r.kind.value, r.name)):
+        have = live.resources.get(r.key)
+        if not r.fields.get(ACTIVE_FIELD) or not needs_linking(r, have):
+            continue
+        link = f"`reconciler oauth link <env dir> --account {r.name}`"
+        if have is not None and have.fields.get(ACTIVE_FIELD):
+            notes.append(
+                f"{r.kind.value} account {r.name!r} uses OAuth2 and needs linking: no link is "
+                f"recorded for it (linked elsewhere, or dropped by `oauth renew`); run {link}"
+            )
+        else:
+            notes.append(
+                f"{r.kind.value} account {r.name!r} uses OAuth2 and needs linking: it stays "
+                f"inactive until {link} has linked it; plan again after that"
+            )
+    return notes
 
 
 def password_changes(
@@ -97,6 +119,7 @@ def build_plan(
         changes, desired, live, marker, fingerprints, rails.sync_passwords, warnings
     )
     doomed = policy.deletions(unmanaged, desired, live, marker, rails)
+    warnings += linking_notes(desired, live)
     steps = order_changes(changes, doomed, desired)
     if marker is not None:
         for step in steps:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reconciler.expand import rule_name
 from reconciler.model.state import ACCOUNT_KINDS, ACTIVE_FIELD, Kind, Resource, State
+from reconciler.ops.oauthlinks import is_oauth2, needs_linking
 from reconciler.plan.diff import Change
 from reconciler.plan.model import Action, FieldChange, Phase, Step
 
@@ -116,7 +117,7 @@ def order_changes(changes: list[Change], deletions: list[Resource], desired: Sta
                 reason="in the manifest, not on the server; created inactive",
             )
             steps.append(create)
-            if want.fields.get(ACTIVE_FIELD):
+            if want.fields.get(ACTIVE_FIELD) and not needs_linking(want, None):
                 steps += _verify_and_activate(change.kind, change.name, [create.id], desired)
         elif change.action == "create":
             steps.append(
@@ -141,6 +142,12 @@ def order_changes(changes: list[Change], deletions: list[Resource], desired: Sta
 
 
 def _verify_and_activate(kind: Kind, name: str, after: list[str], desired: State) -> list[Step]:
+    want = desired.get(kind, name)
+    if want is not None and is_oauth2(want):
+        # CheckConnection cannot log in with OAuth2; the link itself was the check (oauth link)
+        return [
+            _activate(kind, name, after, desired, "linked with `reconciler oauth link`; activate")
+        ]
     verify = Step(
         id=step_id(Action.VERIFY, kind, name),
         phase=Phase.VERIFY,
@@ -150,23 +157,26 @@ def _verify_and_activate(kind: Kind, name: str, after: list[str], desired: State
         reason="CheckConnection before the account goes live",
         after=after,
     )
-    needs = [verify.id]
+    return [verify, _activate(kind, name, [verify.id], desired, "verified; activate")]
+
+
+def _activate(kind: Kind, name: str, after: list[str], desired: State, reason: str) -> Step:
+    needs = list(after)
     if kind is Kind.POP3:
         # routing before activation: the incoming rule and the group must exist first
         for dep_kind, dep_name in ((Kind.RULE, rule_name(name)), (Kind.GROUP, name)):
             if desired.get(dep_kind, dep_name) is not None:
                 needs.append(step_id(Action.CREATE, dep_kind, dep_name))
-    activate = Step(
+    return Step(
         id=step_id(Action.ACTIVATE, kind, name),
         phase=Phase.ACTIVATE,
         action=Action.ACTIVATE,
         kind=kind,
         name=name,
         changes=[FieldChange(field="active", before=False, after=True)],
-        reason="verified; activate",
+        reason=reason,
         after=needs,
     )
-    return [verify, activate]
 
 
 def _update_steps(change: Change, desired: State) -> list[Step]:
@@ -198,7 +208,8 @@ def _update_steps(change: Change, desired: State) -> list[Step]:
         and change.live is not None
         and change.live.fields.get(ACTIVE_FIELD)
     )
-    if stays_active and {c.field for c in field_changes} & CONNECTION_FIELDS:
+    checkable = change.desired is None or not is_oauth2(change.desired)
+    if stays_active and checkable and {c.field for c in field_changes} & CONNECTION_FIELDS:
         # a live account keeps its working settings unless the new ones pass CheckConnection
         verify = Step(
             id=step_id(Action.VERIFY, change.kind, change.name),
@@ -236,7 +247,8 @@ def _update_steps(change: Change, desired: State) -> list[Step]:
                 after=pre_verify,
             )
         )
-    if active_change is not None and active_change.after is True:
+    linked = change.desired is None or not needs_linking(change.desired, change.live)
+    if active_change is not None and active_change.after is True and linked:
         after = [step_id(Action.UPDATE, change.kind, change.name)] if field_changes else []
         steps += _verify_and_activate(change.kind, change.name, after, desired)
     return steps
