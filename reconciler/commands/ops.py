@@ -298,4 +298,77 @@ async def _oauth(env_dir, name, kind, timeout, interval, redirect_url, locale, a
         echo(f"Next: `reconciler plan {env_dir}` shows the activation; apply it to go live.")
 
 
-COMMANDS = [export, check, status, oauth]
+@click.command("diff-env")
+@click.argument("env_a", type=click.Path(file_okay=False))
+@click.argument("env_b", type=click.Path(file_okay=False))
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="FIELD",
+    help="Also ignore this resource field (repeatable), e.g. --ignore host --ignore username.",
+)
+@_format_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the environments differ.")
+def diff_env(env_a, env_b, ignore, fmt, detailed_exitcode) -> None:
+    """Show how the desired state of ENV_B differs from ENV_A (offline).
+
+    Compares what plan would aim for in each environment, companions included; the GREYHOUND
+    connection and secret values are left out.
+    """
+    from reconciler.expand import expand
+    from reconciler.ops import envdiff as D
+
+    a, b = load_env(env_a), load_env(env_b)
+    result = D.diff_environments(a, expand(a.manifest), b, expand(b.manifest), set(ignore))
+    echo(
+        D.render_json(result) if fmt == "json" else D.render_text(result, set(ignore)),
+        nl=fmt == "text",
+    )
+    if detailed_exitcode and result.count:
+        sys.exit(ExitCode.CHANGES)
+
+
+@click.command()
+@click.argument("env_a", type=click.Path(file_okay=False))
+@click.argument("env_b", type=click.Path(file_okay=False))
+@click.option(
+    "--since",
+    default="HEAD",
+    show_default=True,
+    metavar="REF",
+    help="Git revision A's changes are counted from (HEAD: the changes not committed yet; "
+    "origin/main: what this branch changed).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the changes to B's files, write nothing.")
+def promote(env_a, env_b, since, dry_run) -> None:
+    """Carry ENV_A's changes into ENV_B's files, keeping ENV_B's own values.
+
+    Three-way, field by field: what A changed since --since is applied where B still has A's old
+    value; hosts, addresses, secret names and other values B sets differently stay. Only B's own
+    files are written (never a shared base); review the result with `git diff`.
+    """
+    from reconciler.ops import promote as M
+
+    a, b = load_env(env_a), load_env(env_b)
+    result = M.promote(a, b, since)
+    for action in result.actions:
+        echo(f"  {action}")
+    for note in result.kept:
+        echo(f"  kept: {note}")
+    if not result.files:
+        echo(f"Nothing to promote: {a.name} has no changes since {since} that {b.name} lacks.")
+        return
+    if dry_run:
+        echo(result.diff(), nl=False)
+        echo(f"Dry run: {len(result.files)} file(s) of {b.name} would change; nothing was written.")
+        return
+    M.write(result)
+    names = ", ".join(p.name for p in result.files)
+    echo(
+        f"Promoted {len(result.actions)} change(s) from {a.name} (since {since}) into {b.name}: "
+        f"{names}. Review with `git diff {env_b}`, then plan {b.name}."
+    )
+
+
+COMMANDS = [export, check, status, oauth, diff_env, promote]
