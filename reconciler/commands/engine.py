@@ -161,6 +161,10 @@ def plan(
             )
         )
     (env_dir,) = env_dirs
+    if out_file and Path(out_file).is_dir():
+        raise click.UsageError(
+            f"--out {out_file} is a folder; give a file name for one environment"
+        )
     env = load_env(env_dir)
     result = asyncio.run(make_plan(env, options))
     echo(render(result.plan, fmt, no_color), nl=fmt == "text")

@@ -17,6 +17,7 @@ from reconciler.expand import RULE_PREFIX, account_filter_names
 from reconciler.manifest.environment import Environment
 from reconciler.model.state import BLACKLIST_NAME, Kind, Resource, State
 from reconciler.plan.diff import field_changes
+from reconciler.plan.render import _value  # the plan's way of showing a field value
 
 Key = tuple[Kind, str]
 TEXT_LIMIT = 20  # blacklist entries shown per side in text output
@@ -111,16 +112,6 @@ def diff_environments(
     out.blacklist_a = sorted(entries_a - entries_b)
     out.blacklist_b = sorted(entries_b - entries_a)
     return out
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)
 
 
 def _entries(label: str, entries: list[str]) -> list[str]:
