@@ -41,7 +41,7 @@ from reconciler.manifest.environment import (
 from reconciler.manifest.yamlfile import load_yaml_file
 from reconciler.model.addresses import AddressError, normalize_blacklist_entry
 from reconciler.model.manifest import Manifest
-from reconciler.ops.yamlout import dump, flow_list, flow_map, load_round_trip, write_files
+from reconciler.ops.yamlout import Style, dump, flow_list, flow_map, load_round_trip, write_files
 
 PROMOTED_FILE = "promoted.yaml"
 # values that usually differ per environment: flagged for review when a new resource is copied
@@ -86,7 +86,13 @@ def _git(cwd: Path, *args: str, binary: bool = False):
 def manifest_at(env: Environment, ref: str) -> Manifest | None:
     """The environment's manifest as committed at `ref`; None when it did not exist there."""
     folder = env.directory.resolve()
-    root = Path(_git(folder, "rev-parse", "--show-toplevel"))
+    try:
+        root = Path(_git(folder, "rev-parse", "--show-toplevel"))
+    except PromoteError:
+        raise PromoteError(
+            f"promote reads {env.name}'s earlier state from git, but {display_path(folder)} is not "
+            "in a git repository"
+        ) from None
     parent = folder.parent.relative_to(root)
     listed = _git(root, "ls-tree", "-r", "--name-only", ref, "--", str(folder.relative_to(root)))
     if not listed:
@@ -95,7 +101,10 @@ def manifest_at(env: Environment, ref: str) -> Manifest | None:
     archive = _git(root, "archive", "--format=tar", ref, "--", str(parent), binary=True)
     with tempfile.TemporaryDirectory(prefix="reconciler-promote-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuse links and odd paths
+                tar.extractall(tmp, filter="data")
+            else:  # pragma: no cover - git archive of a repository path holds plain files
+                tar.extractall(tmp)  # noqa: S202
         try:
             old = load_environment(Path(tmp) / folder.relative_to(root))
         except ManifestError as exc:
@@ -231,7 +240,9 @@ class _Files:
             p for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
         )
         self.order = [env_file] + [p for p in own if p != env_file]
-        self.docs = {p: load_round_trip(p) for p in self.order}
+        loaded = {p: load_round_trip(p) for p in self.order}
+        self.docs = {p: doc for p, (doc, _) in loaded.items()}
+        self.styles = {p: style for p, (_, style) in loaded.items()}
         self.texts = {p: p.read_text(encoding="utf-8") for p in self.order}
         self.touched: set[Path] = set()
         self.base_names: dict[str, set[str]] = {s: set() for s in NAMED_SECTIONS}
@@ -329,6 +340,7 @@ class _Files:
             text = dump(
                 self.docs[path],
                 header if path.name == PROMOTED_FILE and path not in self.texts else "",
+                self.styles.get(path, Style()),
             )
             if text != self.texts.get(path):
                 out[path] = text

@@ -11,17 +11,28 @@ import io
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
 
 
-def _yaml() -> YAML:
+@dataclass(frozen=True)
+class Style:
+    """Indentation of a file: ours by default, the file's own when an existing file is edited."""
+
+    mapping: int = 2
+    sequence: int = 4
+    offset: int = 2  # of the dash inside the sequence indent
+
+
+def _yaml(style: Style = Style()) -> YAML:
     yaml = YAML()  # round-trip mode: keeps comments and key order of files it edits
     yaml.default_flow_style = False
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=style.mapping, sequence=style.sequence, offset=style.offset)
     yaml.width = 4096  # never fold a long line
     yaml.preserve_quotes = True
     return yaml
@@ -39,17 +50,23 @@ def flow_list(items: list[Any]) -> CommentedSeq:
     return out
 
 
-def dump(doc: Any, header: str = "") -> str:
+def dump(doc: Any, header: str = "", style: Style = Style()) -> str:
     stream = io.StringIO()
     if header:
         stream.write("".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines()))
-    _yaml().dump(doc, stream)
+    _yaml(style).dump(doc, stream)
     return stream.getvalue()
 
 
-def load_round_trip(path: Path) -> Any:
-    """A file as ruamel's round-trip data (comments, anchors and order kept) for in-place edits."""
-    return _yaml().load(path.read_text(encoding="utf-8"))
+def load_round_trip(path: Path) -> tuple[Any, Style]:
+    """A file as ruamel's round-trip data (comments, anchors and order kept) for in-place edits,
+    with its indentation, so that writing it back changes only what was edited."""
+    text = path.read_text(encoding="utf-8")
+    _data, sequence, offset = load_yaml_guess_indent(text)
+    style = Style()  # nothing to guess from (no block sequence): ours
+    if isinstance(sequence, int) and isinstance(offset, int):
+        style = Style(mapping=max(sequence - offset, 2), sequence=sequence, offset=offset)
+    return _yaml(style).load(text), style
 
 
 def write_files(files: dict[Path, str]) -> None:

@@ -11,7 +11,7 @@ from reconciler.expand import expand
 from reconciler.model.manifest import Manifest
 from reconciler.model.state import Resource, State
 from reconciler.ops.export import env_var_name, export_state
-from reconciler.ops.yamlout import write_files
+from reconciler.ops.yamlout import dump, load_round_trip, write_files
 
 yaml = YAML(typ="safe")
 
@@ -129,3 +129,19 @@ def test_write_files_builds_a_new_folder_aside_and_leaves_nothing_on_failure(tmp
     assert (existing / "a.yaml").read_text() == "old\n"
     assert sorted(p.name for p in existing.iterdir()) == ["a.yaml"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "old"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# comment kept\npop3_accounts:\n- name: A  # trailing\n  host: pop.x.example\n  password: {env: A}\n",
+        "pop3_accounts:\n  - name: A\n    senders: ['*']\n    host: \"quoted.example\"\n",
+        "pop3_accounts:\n    -   name: A\n        host: pop.x.example\n",
+        "greyhound:\n  url: embedded:s.json\ninclude: [../base]\n",
+    ],
+)
+def test_round_trip_keeps_a_files_own_style(tmp_path, text):
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    doc, style = load_round_trip(path)
+    assert dump(doc, style=style) == text
