@@ -12,8 +12,6 @@ from pathlib import Path
 
 from reconciler.cli_util import echo
 
-COMMANDS: list = []  # no command of its own: `plan` routes here
-
 
 def plan_fleet(
     paths: tuple[str, ...],

@@ -245,12 +245,17 @@ def run_fleet(
         return result
 
     results: list[EnvResult] = []
-    with capture.installed(), ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = [pool.submit(job, d) for d in directories]
-        for future in futures:
-            result = future.result()
-            results.append(result)
-            on_result(result)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fleet")
+    with capture.installed():
+        try:
+            futures = [pool.submit(job, d) for d in directories]
+            for future in futures:
+                result = future.result()
+                results.append(result)
+                on_result(result)
+        finally:
+            # on Ctrl-C, environments not started yet are not started at all
+            pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 
