@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import secrets as pysecrets
@@ -19,8 +17,7 @@ from reconciler.apply import ApplyResult, Executor, StepResult
 from reconciler.errors import ExitCode
 from reconciler.expand import expand
 from reconciler.greyhound import protocol as P
-from reconciler.greyhound.errors import GreyhoundError
-from reconciler.greyhound.live import fetch_state, put_global
+from reconciler.greyhound.live import fetch_state, gather_all, put_global
 from reconciler.journal import Journal
 from reconciler.manifest.environment import Environment
 from reconciler.manifest.secrets import SecretResolver
@@ -91,7 +88,7 @@ def password_fingerprints(passwords: dict, salt: str) -> Fingerprints:
 
 async def read_server(client, label: str) -> tuple[State, Marker | None]:
     """The live state and the marker, in the same round of concurrent calls."""
-    live, marker_text, links_text = await asyncio.gather(
+    live, marker_text, links_text = await gather_all(
         fetch_state(client, label),
         client.call("RpcRules.GetGlobal", P.MARKER_GLOBAL),
         client.call("RpcRules.GetGlobal", P.OAUTH2_LINKS_GLOBAL),
@@ -158,19 +155,11 @@ def _with_journal_passwords(marker: Marker | None, pending, salt: str) -> Marker
     return merged
 
 
-async def _logout(client) -> None:
-    with contextlib.suppress(GreyhoundError):
-        await client.call("RpcUsers.Logout")
-
-
 async def make_plan(env: Environment, options: Options | None = None) -> PlanResult:
     options = options or Options()
     secrets = secrets_for(env)
-    async with connect(env, secrets, options.allow_http) as target:
-        try:
-            return await _plan_with(target, env, secrets, options)
-        finally:
-            await _logout(target.client)
+    async with connect(env, secrets, options.allow_http) as target:  # logs out when done
+        return await _plan_with(target, env, secrets, options)
 
 
 def format_result(result: StepResult, index: int, total: int) -> str:
@@ -272,53 +261,50 @@ async def run_apply(
     # left behind ours again, so its half-done updates can be finished and unlocked
     client_id = interrupted.client_id if interrupted and interrupted.client_id else None
     async with connect(env, secrets, options.allow_http, client_id) as target:
-        try:
-            salt = saved.marker_salt if saved is not None else None
-            result = await _plan_with(target, env, secrets, options, salt)
-            if saved is not None:
-                check_fresh(saved, result.plan)
-                result.plan = saved  # execute exactly what was reviewed
-            plan = result.plan
-            if interrupted is not None:
-                report(
-                    f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
-                    f"{interrupted.finished} of {interrupted.total} steps; this plan was made from the "
-                    "server as it is now and completes it"
-                )
-            if not confirm(plan):
-                if interrupted is not None and not plan.has_changes:
-                    await _record(target, result, ApplyResult(), _commit_of(env))
-                    journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
-                return ExitCode.OK
-            journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt, target.client.client_id)
-
-            def on_step(r: StepResult, index: int, total: int) -> None:
-                wrote = r.status == "done" and _writes_password(r.step)
-                fingerprint = result.fingerprints.get((r.step.kind, r.step.name)) if wrote else None
-                journal.step(plan.plan_id, r.step.id, r.status, fingerprint)
-                report(format_result(r, index, total))
-                if crash_after and index == crash_after:
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            def on_start(step) -> None:
-                if step.action is Action.CREATE and _writes_password(step):
-                    fingerprint = result.fingerprints.get((step.kind, step.name))
-                    journal.step(plan.plan_id, step.id, "started", fingerprint)
-
-            executor = Executor(
-                target.client,
-                result.desired,
-                result.live,
-                secrets,
-                on_step,
-                parallelism=options.parallelism,
-                on_start=on_start,
+        salt = saved.marker_salt if saved is not None else None
+        result = await _plan_with(target, env, secrets, options, salt)
+        if saved is not None:
+            check_fresh(saved, result.plan)
+            result.plan = saved  # execute exactly what was reviewed
+        plan = result.plan
+        if interrupted is not None:
+            report(
+                f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
+                f"{interrupted.finished} of {interrupted.total} steps; this plan was made from the "
+                "server as it is now and completes it"
             )
-            outcome = await executor.run(plan)
-            marker = await _record(target, result, outcome, _commit_of(env))
-            report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
-        finally:
-            await _logout(target.client)
+        if not confirm(plan):
+            if interrupted is not None and not plan.has_changes:
+                await _record(target, result, ApplyResult(), _commit_of(env))
+                journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
+            return ExitCode.OK
+        journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt, target.client.client_id)
+
+        def on_step(r: StepResult, index: int, total: int) -> None:
+            wrote = r.status == "done" and _writes_password(r.step)
+            fingerprint = result.fingerprints.get((r.step.kind, r.step.name)) if wrote else None
+            journal.step(plan.plan_id, r.step.id, r.status, fingerprint)
+            report(format_result(r, index, total))
+            if crash_after and index == crash_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        def on_start(step) -> None:
+            if step.action is Action.CREATE and _writes_password(step):
+                fingerprint = result.fingerprints.get((step.kind, step.name))
+                journal.step(plan.plan_id, step.id, "started", fingerprint)
+
+        executor = Executor(
+            target.client,
+            result.desired,
+            result.live,
+            secrets,
+            on_step,
+            parallelism=options.parallelism,
+            on_start=on_start,
+        )
+        outcome = await executor.run(plan)
+        marker = await _record(target, result, outcome, _commit_of(env))
+        report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
     done, failed, skipped = (len(outcome.by_status(s)) for s in ("done", "failed", "skipped"))
     journal.end(plan.plan_id, done, failed, skipped)
     report(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")

@@ -212,18 +212,18 @@ def apply(
     """Plan, then carry the plan out in a safe order."""
     from reconciler.engine import run_apply
     from reconciler.errors import StalePlan
-    from reconciler.plan.savedplan import read_plan_file
+    from reconciler.plan.savedplan import read_plan_file, saved_env_dir
 
     saved = None
     if plan_file:
         doc = read_plan_file(Path(plan_file))
         saved = doc.plan
-        if env_dir and Path(env_dir).resolve() != Path(doc.env_dir):
+        if env_dir and Path(env_dir).resolve() != saved_env_dir(doc):
             raise StalePlan(
                 f"{plan_file} was made for {doc.env_dir} (environment {saved.environment!r}), "
                 f"not {Path(env_dir).resolve()}"
             )
-        env_dir = doc.env_dir
+        env_dir = str(saved_env_dir(doc))
         auto_approve = True  # the saved plan is what was reviewed and approved
     elif not env_dir:
         raise click.UsageError("give an ENV_DIR, or --plan FILE")

@@ -123,6 +123,8 @@ def build_plan(
     steps = order_changes(changes, doomed, desired)
     if marker is not None:
         for step in steps:
+            if not step.changes:
+                continue  # a verify step belongs to the update it guards; flag the change once
             record = marker.objects.get(object_key(step.kind, step.name))
             have = live.resources.get((step.kind, step.name))
             if (
@@ -133,7 +135,7 @@ def build_plan(
             ):
                 step.drift = True
                 step.reason = f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"
-    policy.check_caps(steps, desired, live, doomed)
+    policy.check_caps(steps, desired, live, doomed, warnings)
     managed = len(marker.objects) if marker and marker.objects else len(desired.resources)
     policy.check_change_share(steps, managed, rails)
 

@@ -76,12 +76,23 @@ def deletions(
     return doomed
 
 
-def check_caps(steps: list[Step], desired: State, live: State, deleted: list[Resource]) -> None:
+def check_caps(
+    steps: list[Step], desired: State, live: State, deleted: list[Resource], warnings: list[str]
+) -> None:
     gone = {(r.kind, r.name) for r in deleted}
     for kind in ACCOUNT_KINDS:
         end = {r.name for r in live.of(kind) if (kind, r.name) not in gone} | {
             r.name for r in desired.of(kind)
         }
+        now = len(live.of(kind))
+        if len(end) > MAX_ACCOUNTS and len(end) <= now:
+            # already over the cap (accounts made with the GREYHOUND client and a licence): the plan
+            # adds none, so it may still manage what exists
+            warnings.append(
+                f"the server holds {now} {kind.value.upper()} accounts, more than the {MAX_ACCOUNTS} "
+                "Elements manages; this plan adds none"
+            )
+            continue
         if len(end) > MAX_ACCOUNTS:
             unmanaged = sorted(
                 r.name
@@ -96,7 +107,7 @@ def check_caps(steps: list[Step], desired: State, live: State, deleted: list[Res
     peak = peak_accounts(steps, live)
     for kind, count in peak.items():
         # cannot happen with deletes ordered before creates; kept as a proof obligation
-        if count > MAX_ACCOUNTS and count > len(live.of(kind)):
+        if count > max(MAX_ACCOUNTS, len(live.of(kind))):
             raise PlanRefused(
                 f"the plan would pass through {count} {kind.value.upper()} accounts mid-apply"
             )

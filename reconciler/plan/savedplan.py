@@ -27,8 +27,22 @@ class SavedPlan(BaseModel):
     plan: Plan
 
 
+def portable_path(env_dir: Path) -> str:
+    """Relative to the working directory when it lies below it: CI plans in one job and applies in
+    another, each in its own checkout, usually at different absolute paths."""
+    resolved = env_dir.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def saved_env_dir(doc: SavedPlan) -> Path:
+    return Path(doc.env_dir).resolve()  # a relative path is relative to the working directory
+
+
 def write_plan_file(path: Path, plan: Plan, env_dir: Path) -> None:
-    doc = SavedPlan(env_dir=str(env_dir.resolve()), plan=plan)
+    doc = SavedPlan(env_dir=portable_path(env_dir), plan=plan)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -205,3 +205,24 @@ def test_change_share_threshold(tmp_path, emulator):
     assert result.code == 4
     assert "this plan updates or deletes 6 of" in result.err
     assert run_cli("plan", str(env), "--max-change-share", "0.1", "--force", env=secrets).code == 0
+
+
+def test_saved_plan_applies_from_another_checkout(tmp_path, emulator):
+    """CI plans in one job and applies in another: the plan file names the folder relatively."""
+    secrets = secrets_for(*NAMES)
+    first, second = tmp_path / "job1", tmp_path / "job2"
+    make_env(
+        first / "environments" / "prod",
+        emulator.url,
+        [pop3(n) for n in NAMES],
+        [smtp(n) for n in NAMES],
+    )
+    made = run_cli("plan", "environments/prod", "--out", "plan.json", env=secrets, cwd=first)
+    assert made.code == 0, made.text
+    assert json.loads((first / "plan.json").read_text())["env_dir"] == "environments/prod"
+    import shutil
+
+    shutil.copytree(first, second)
+    shutil.rmtree(first)
+    applied = run_cli("apply", "--plan", "plan.json", env=secrets, cwd=second)
+    assert applied.code == 0, applied.text

@@ -103,3 +103,18 @@ def test_companion_waves_follow_dependencies():
     plan = build_plan("t", desired, state(live=True))
     waves = {s.name + "/" + s.kind.value: s.wave for s in plan.steps}
     assert waves == {"G/group": 0, "Spamverdacht/filter": 0, "G/signature": 1, "Geprüft/filter": 1}
+
+
+def test_a_server_already_over_the_cap_can_be_managed_but_not_grown():
+    live = state(*[acct(Kind.POP3, f"Old{i}") for i in range(11)], live=True)
+    desired = state(acct(Kind.POP3, "Old0", port=110))
+    plan = build_plan("t", desired, live)
+    assert [(s.action, s.name) for s in plan.steps] == [
+        (Action.VERIFY, "Old0"),
+        (Action.UPDATE, "Old0"),
+    ]
+    assert plan.warnings == [
+        "the server holds 11 POP3 accounts, more than the 10 Elements manages; this plan adds none"
+    ]
+    with pytest.raises(PlanRefused, match="would hold 12 POP3 accounts"):
+        build_plan("t", state(acct(Kind.POP3, "New")), live)
