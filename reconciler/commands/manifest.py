@@ -104,7 +104,6 @@ def schema(out_dir: str, check: bool) -> None:
         )
 
 
-
 def _count(n: int, word: str) -> str:
     plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
     return f"{n} {word if n == 1 else plural}"

@@ -61,7 +61,9 @@ def test_one_changed_field_gives_exactly_one_update(demo):
     assert [(s["action"], s["kind"], s["name"]) for s in plan["steps"]] == [
         ("update", "pop3", "Support")
     ]
-    assert plan["steps"][0]["changes"] == [{"field": "delete_days", "before": 30, "after": 14, "secret": False}]
+    assert plan["steps"][0]["changes"] == [
+        {"field": "delete_days", "before": 30, "after": 14, "secret": False}
+    ]
 
 
 def test_removed_account_is_unmanaged_without_prune(demo):

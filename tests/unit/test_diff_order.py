@@ -3,9 +3,9 @@ import pytest
 from reconciler.errors import PlanRefused
 from reconciler.model.state import Kind, Resource, ServerIdentity, State
 from reconciler.plan.build import build_plan
-from reconciler.plan.policy import Rails
 from reconciler.plan.diff import diff_states, field_changes
 from reconciler.plan.model import Action, FieldChange, Phase
+from reconciler.plan.policy import Rails
 
 
 def acct(kind, name, active=True, **fields):
