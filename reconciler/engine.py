@@ -260,7 +260,9 @@ async def run_apply(
     # GREYHOUND keeps locks per Client-ID: resuming with the interrupted run's id makes the locks it
     # left behind ours again, so its half-done updates can be finished and unlocked
     client_id = interrupted.client_id if interrupted and interrupted.client_id else None
-    async with connect(env, secrets, options.allow_http, client_id) as target:
+    # one connection per concurrent step, so a wave is one round trip, not several
+    connections = max(16, options.parallelism)
+    async with connect(env, secrets, options.allow_http, client_id, connections) as target:
         salt = saved.marker_salt if saved is not None else None
         result = await _plan_with(target, env, secrets, options, salt)
         if saved is not None:

@@ -126,6 +126,7 @@ async def connect(
     secrets: SecretResolver,
     allow_http: bool = False,
     client_id: str | None = None,
+    max_connections: int = 16,
 ) -> AsyncIterator[Target]:
     conn = env.manifest.greyhound
     password = secrets.resolve(conn.password, "the GREYHOUND API user") if conn.password else ""
@@ -148,6 +149,7 @@ async def connect(
         timeout=conn.timeout,
         retries=conn.retries,
         client_id=client_id,
+        max_connections=max_connections,
     )
     try:
         yield Target(client=client, url=url, label=label)
