@@ -21,7 +21,7 @@ from reconciler.greyhound.live import fetch_state, gather_all, put_global
 from reconciler.journal import Journal
 from reconciler.manifest.environment import Environment
 from reconciler.manifest.secrets import SecretResolver
-from reconciler.model.state import ACCOUNT_KINDS, State
+from reconciler.model.state import ACCOUNT_KINDS, Kind, State
 from reconciler.ops.oauthlinks import annotate_text
 from reconciler.plan.build import Fingerprints, build_plan
 from reconciler.plan.marker import (
@@ -37,6 +37,7 @@ from reconciler.plan.model import Action, Plan
 from reconciler.plan.policy import Rails
 from reconciler.plan.savedplan import check_fresh
 from reconciler.plan.simulate import apply_steps
+from reconciler.runlock import local_lock, server_lock
 from reconciler.target import connect, secrets_for
 
 log = logging.getLogger("reconciler.engine")
@@ -94,6 +95,7 @@ async def read_server(client, label: str) -> tuple[State, Marker | None]:
         client.call("RpcRules.GetGlobal", P.OAUTH2_LINKS_GLOBAL),
     )
     annotate_text(live, links_text)  # OAuth2 accounts: linked or not (ops/oauthlinks.py)
+    live.resources.pop((Kind.RULE, P.APPLY_LOCK_RULE), None)  # the apply mutex (runlock.py)
     return live, parse_marker(marker_text)
 
 
@@ -252,6 +254,18 @@ async def run_apply(
     saved: Plan | None = None,
 ) -> int:
     """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
+    with local_lock(env.directory):  # one apply at a time from this folder (and embedded state)
+        return await _run_apply(env, confirm, report, options, saved)
+
+
+async def _run_apply(
+    env: Environment,
+    confirm: Callable[[Plan], bool],
+    report: Callable[[str], None],
+    options: Options | None = None,
+    saved: Plan | None = None,
+) -> int:
+    """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
     options = options or Options()
     secrets = secrets_for(env)
     journal = Journal(env.directory)
@@ -262,7 +276,10 @@ async def run_apply(
     client_id = interrupted.client_id if interrupted and interrupted.client_id else None
     # one connection per concurrent step, so a wave is one round trip, not several
     connections = max(16, options.parallelism)
-    async with connect(env, secrets, options.allow_http, client_id, connections) as target:
+    async with (
+        connect(env, secrets, options.allow_http, client_id, connections) as target,
+        server_lock(target.client, target.label),  # one apply at a time, from anywhere
+    ):
         salt = saved.marker_salt if saved is not None else None
         result = await _plan_with(target, env, secrets, options, salt)
         if saved is not None:

@@ -156,3 +156,8 @@ OAUTH2_NONE, OAUTH2_PENDING, OAUTH2_FINISHED, OAUTH2_FAILED = 0, 1, 2, 3
 # Authenticate = OAuth2). The server cannot tell whether an account is linked, so the reconciler
 # records every link it made (JSON: "kind/name" -> when, provider) in this rule global.
 OAUTH2_LINKS_GLOBAL = "Elements.Reconciler.OAuth2"
+
+# --- One apply at a time [I: built on documented Lock semantics] ---------------------------------
+# GREYHOUND has no run lock, but object locks are exclusive per Client-ID: apply locks an inactive
+# sentinel rule of this name for its whole run. A second apply, from anywhere, cannot lock it.
+APPLY_LOCK_RULE = "Elements.Reconciler: apply lock"

@@ -226,3 +226,67 @@ def test_saved_plan_applies_from_another_checkout(tmp_path, emulator):
     shutil.rmtree(first)
     applied = run_cli("apply", "--plan", "plan.json", env=secrets, cwd=second)
     assert applied.code == 0, applied.text
+
+
+def _popen_apply(env, secrets):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DEMO_")} | secrets
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(env), "--auto-approve"],
+        cwd=REPO,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_applies_at_once_one_is_refused_and_nothing_is_duplicated(tmp_path, emulator):
+    """Two CI jobs from two checkouts against one server: the apply lock lets one through."""
+    from collections import Counter
+
+    secrets = secrets_for(*NAMES)
+    one = make_env(
+        tmp_path / "one", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES]
+    )
+    two = make_env(
+        tmp_path / "two", emulator.url, [pop3(n) for n in NAMES], [smtp(n) for n in NAMES]
+    )
+    emulator.faults.configure(latency=0.05)  # both are surely inside their run at the same time
+    procs = [_popen_apply(one, secrets), _popen_apply(two, secrets)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    codes = sorted(code for code, _out, _err in results)
+    assert codes == [0, 4], results
+    refused = next(err for code, _out, err in results if code == 4)
+    assert "another apply is running against" in refused
+    store = emulator.httpd.store
+    for cls in (
+        "RpcPop3Accounts",
+        "RpcSmtpAccounts",
+        "RpcGroups",
+        "RpcFilters",
+        "RpcRules",
+        "RpcSignatures",
+    ):
+        counts = Counter(o["Name"] for o in store.objects[cls].values())
+        assert max(counts.values()) == 1, (cls, counts)
+    emulator.faults.configure(latency=0.0)
+    after = run_cli("plan", str(two), "--detailed-exitcode", env=secrets)
+    assert after.code == 0, after.text
+    assert "Elements.Reconciler: apply lock" not in after.out  # the mutex is not an unmanaged rule
+
+
+def test_two_applies_from_one_folder_are_refused_locally(tmp_path, emulator):
+    secrets = secrets_for(*NAMES)
+    env = _env(tmp_path, emulator)
+    emulator.faults.configure(latency=0.05)
+    procs = [_popen_apply(env, secrets), _popen_apply(env, secrets)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert sorted(code for code, _o, _e in results) == [0, 4], results
+    refused = next(err for code, _out, err in results if code == 4)
+    assert "this environment folder" in refused
