@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -74,6 +75,8 @@ class Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.shown = False
+        self.finished = 0  # steps reported so far
+        self.total = 0
 
     def line(self, text: str) -> None:
         if self.shown:
@@ -81,8 +84,10 @@ class Progress:
             self.shown = False
         echo(text)
         match = re.match(r"\[ *(\d+)/(\d+)\]", text)
+        if match:
+            self.finished, self.total = int(match.group(1)), int(match.group(2))
         if self.enabled and match:
-            done, total = int(match.group(1)), int(match.group(2))
+            done, total = self.finished, self.total
             if done < total:
                 filled = self.WIDTH * done // total
                 bar = "#" * filled + "-" * (self.WIDTH - filled)
@@ -246,11 +251,29 @@ def apply(
         return click.confirm("Apply these steps?", default=False)
 
     progress = Progress(enabled=sys.stderr.isatty() and fmt == "text")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     try:
         code = asyncio.run(run_apply(env, confirm, progress.line, options, saved=saved))
+    except KeyboardInterrupt:
+        progress.close()
+        if not progress.finished:
+            raise ReconcilerError(
+                "interrupted before the first step; nothing was changed"
+            ) from None
+        echo(
+            f"Interrupted after {progress.finished} of {progress.total} steps: the server holds what "
+            "those steps did. Run apply again; its plan starts from the server as it is now.",
+            err=True,
+        )
+        code = ExitCode.PARTIAL
     finally:
         progress.close()
+        signal.signal(signal.SIGTERM, previous)
     sys.exit(code)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 COMMANDS = [plan, apply]

@@ -52,8 +52,13 @@ class ServerIdentity:
 class State:
     resources: dict[tuple[Kind, str], Resource] = field(default_factory=dict)
     server: ServerIdentity | None = None
+    duplicates: dict[tuple[Kind, str], list[int]] = field(default_factory=dict)  # live: name -> ids
 
     def add(self, resource: Resource) -> None:
+        held = self.resources.get(resource.key)
+        if held is not None and held.id is not None and resource.id is not None:
+            # names are identities here, but GREYHOUND allows two objects of one name
+            self.duplicates.setdefault(resource.key, [held.id]).append(resource.id)
         self.resources[resource.key] = resource
 
     def get(self, kind: Kind, name: str) -> Resource | None:

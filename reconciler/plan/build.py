@@ -135,6 +135,7 @@ def build_plan(
             ):
                 step.drift = True
                 step.reason = f"changed outside the tool since the last apply (plan {record.plan_id or 'unknown'})"
+    policy.check_duplicates(desired, live, warnings)
     policy.check_caps(steps, desired, live, doomed, warnings)
     managed = len(marker.objects) if marker and marker.objects else len(desired.resources)
     policy.check_change_share(steps, managed, rails)

@@ -124,3 +124,20 @@ def check_change_share(steps: list[Step], managed_count: int, rails: Rails) -> N
             f"({share:.0%}, threshold {rails.max_change_share:.0%}); check that the right manifest "
             "and server are paired, then pass --force (or raise --max-change-share)"
         )
+
+
+def check_duplicates(desired: State, live: State, warnings: list[str]) -> None:
+    """Two live objects with one name: refuse to touch a managed one (which would we change?)."""
+    managed = []
+    for (kind, name), ids in sorted(live.duplicates.items()):
+        listing = f"{kind.value} {name!r} exists {len(ids)} times on the server (ids {', '.join(map(str, ids))})"
+        if desired.get(kind, name) is not None:
+            managed.append(listing)
+        else:
+            warnings.append(listing + "; it is not managed, so it is left alone")
+    if managed:
+        raise PlanRefused(
+            "; ".join(managed)
+            + ". Names identify objects, so the plan cannot tell which one is meant: delete or rename "
+            "the extra one(s) in the GREYHOUND client, then plan again"
+        )

@@ -290,3 +290,28 @@ def test_two_applies_from_one_folder_are_refused_locally(tmp_path, emulator):
     assert sorted(code for code, _o, _e in results) == [0, 4], results
     refused = next(err for code, _out, err in results if code == 4)
     assert "this environment folder" in refused
+
+
+def test_interrupted_apply_says_how_far_it_got_and_the_next_apply_completes(tmp_path, emulator):
+    import signal
+    import time
+
+    secrets = secrets_for(*NAMES)
+    env = _env(tmp_path, emulator)
+    emulator.faults.configure(latency=0.1)
+    proc = _popen_apply(env, secrets)
+    deadline = time.monotonic() + 60
+    while emulator.httpd.store.count("RpcPop3Accounts") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a few steps reported
+    proc.send_signal(signal.SIGTERM)  # what CI sends when a job is cancelled
+    code = proc.wait(timeout=60)
+    out, err = proc.communicate()
+    assert code == 6, (out, err)
+    assert "Interrupted after " in err and "Run apply again" in err, err
+    assert "Traceback" not in err
+    emulator.faults.configure(latency=0.0)
+    resumed = run_cli("apply", str(env), "--auto-approve", env=secrets)
+    assert resumed.code == 0, resumed.text
+    assert "note: the previous apply" in resumed.out
+    assert run_cli("plan", str(env), "--detailed-exitcode", env=secrets).code == 0

@@ -118,3 +118,25 @@ def test_a_server_already_over_the_cap_can_be_managed_but_not_grown():
     ]
     with pytest.raises(PlanRefused, match="would hold 12 POP3 accounts"):
         build_plan("t", state(acct(Kind.POP3, "New")), live)
+
+
+def test_duplicate_names_on_the_server_are_refused_when_managed_and_reported_otherwise():
+    live = state(acct(Kind.POP3, "Support"), acct(Kind.POP3, "Other"), live=True)
+    live.add(Resource(Kind.POP3, "Support", {"host": "x", "port": 995, "active": True}, id=9))
+    live.add(Resource(Kind.POP3, "Other", {"host": "x", "port": 995, "active": True}, id=10))
+    with pytest.raises(
+        PlanRefused, match=r"pop3 'Support' exists 2 times on the server \(ids 1, 9\)"
+    ):
+        build_plan("t", state(acct(Kind.POP3, "Support")), live)
+    plan = build_plan(
+        "t",
+        state(acct(Kind.POP3, "Third")),
+        State(
+            server=live.server,
+            resources={k: v for k, v in live.resources.items() if k[1] == "Other"},
+            duplicates={(Kind.POP3, "Other"): [2, 10]},
+        ),
+    )
+    assert plan.warnings == [
+        "pop3 'Other' exists 2 times on the server (ids 2, 10); it is not managed, so it is left alone"
+    ]
