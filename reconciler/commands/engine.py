@@ -223,12 +223,12 @@ def apply(
     if plan_file:
         doc = read_plan_file(Path(plan_file))
         saved = doc.plan
-        if env_dir and Path(env_dir).resolve() != saved_env_dir(doc):
+        if env_dir and Path(env_dir).resolve() != saved_env_dir(doc, Path(plan_file)):
             raise StalePlan(
                 f"{plan_file} was made for {doc.env_dir} (environment {saved.environment!r}), "
                 f"not {Path(env_dir).resolve()}"
             )
-        env_dir = str(saved_env_dir(doc))
+        env_dir = str(saved_env_dir(doc, Path(plan_file)))
         auto_approve = True  # the saved plan is what was reviewed and approved
     elif not env_dir:
         raise click.UsageError("give an ENV_DIR, or --plan FILE")

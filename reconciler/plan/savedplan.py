@@ -23,7 +23,8 @@ FILE_KIND = "greyhound-reconciler-plan"
 
 class SavedPlan(BaseModel):
     kind: str = FILE_KIND
-    env_dir: str
+    env_dir: str  # relative to the working directory of `plan --out` (absolute if outside it)
+    env_dir_from_plan: str = ""  # the same folder, relative to the plan file's own folder
     plan: Plan
 
 
@@ -37,12 +38,23 @@ def portable_path(env_dir: Path) -> str:
         return str(resolved)
 
 
-def saved_env_dir(doc: SavedPlan) -> Path:
-    return Path(doc.env_dir).resolve()  # a relative path is relative to the working directory
+def saved_env_dir(doc: SavedPlan, plan_file: Path) -> Path:
+    """The environment folder: as seen from the working directory, else from the plan file."""
+    candidates = [Path(doc.env_dir)]
+    if doc.env_dir_from_plan:
+        candidates.append(plan_file.resolve().parent / doc.env_dir_from_plan)
+    for candidate in candidates:
+        if (candidate / "environment.yaml").is_file():
+            return candidate.resolve()
+    raise ReconcilerError(
+        f"cannot find the environment folder of {plan_file} ({doc.env_dir}): run apply from the "
+        "folder the plan was made in (the repository root), or keep the plan file where it was saved"
+    )
 
 
 def write_plan_file(path: Path, plan: Plan, env_dir: Path) -> None:
-    doc = SavedPlan(env_dir=portable_path(env_dir), plan=plan)
+    from_plan = os.path.relpath(env_dir.resolve(), path.resolve().parent)
+    doc = SavedPlan(env_dir=portable_path(env_dir), env_dir_from_plan=from_plan, plan=plan)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -224,8 +224,12 @@ def test_saved_plan_applies_from_another_checkout(tmp_path, emulator):
 
     shutil.copytree(first, second)
     shutil.rmtree(first)
-    applied = run_cli("apply", "--plan", "plan.json", env=secrets, cwd=second)
-    assert applied.code == 0, applied.text
+    elsewhere = run_cli("apply", "--plan", str(second / "plan.json"), env=secrets, cwd=tmp_path)
+    assert elsewhere.code == 0, elsewhere.text  # found through the plan file's own folder
+    (second / "plan.json").rename(tmp_path / "moved.json")
+    lost = run_cli("apply", "--plan", str(tmp_path / "moved.json"), env=secrets, cwd=tmp_path)
+    assert lost.code == 1
+    assert "cannot find the environment folder" in lost.err
 
 
 def _popen_apply(env, secrets):
