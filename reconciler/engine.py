@@ -74,6 +74,19 @@ class PlanResult:
     fingerprints: Fingerprints = field(default_factory=dict)
 
 
+def require_secrets(env: Environment, desired: State, secrets: SecretResolver) -> None:
+    """Before any network call: every missing secret, in one error, by reference name only."""
+    needs = []
+    if env.manifest.greyhound.password is not None:
+        needs.append((env.manifest.greyhound.password, "the GREYHOUND API user"))
+    needs += [
+        (r.secret, f"{r.kind.value} account {r.name!r}")
+        for r in desired.resources.values()
+        if r.kind in ACCOUNT_KINDS and r.secret is not None
+    ]
+    secrets.require_all(needs)
+
+
 def resolve_passwords(desired: State, secrets: SecretResolver) -> dict:
     """Every account secret, resolved before any network call: a missing one fails here, by name."""
     return {
@@ -160,6 +173,7 @@ def _with_journal_passwords(marker: Marker | None, pending, salt: str) -> Marker
 async def make_plan(env: Environment, options: Options | None = None) -> PlanResult:
     options = options or Options()
     secrets = secrets_for(env)
+    require_secrets(env, expand(env.manifest), secrets)
     async with connect(env, secrets, options.allow_http) as target:  # logs out when done
         return await _plan_with(target, env, secrets, options)
 
@@ -268,6 +282,7 @@ async def _run_apply(
     """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
     options = options or Options()
     secrets = secrets_for(env)
+    require_secrets(env, expand(env.manifest), secrets)
     journal = Journal(env.directory)
     crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
     interrupted = journal.interrupted()

@@ -52,6 +52,7 @@ RULES: dict[str, Rule] = {
         Rule("CONN-001", "warning", "plain http:// GREYHOUND URL"),
         Rule("CONN-002", "warning", "`emulator:` given for a real server URL"),
         Rule("CONN-003", "warning", "Elements integration declared switched off"),
+        Rule("SECRET-001", "warning", "env_file does not exist (yet)"),
     )
 }
 

@@ -305,6 +305,18 @@ def _connection(env: Environment) -> Iterator[Problem]:
             field="greyhound.password",
             suggestion="add `password: {env: GREYHOUND_PASSWORD}`",
         )
+    env_file = env.manifest.env_file
+    if env_file and not (env.directory / env_file).is_file():
+        # a warning here (CI may write it just before plan); plan and apply stop on it
+        yield Problem(
+            f"env_file {env_file!r} does not exist (yet); plan and apply will stop on it",
+            env.position("env_file"),
+            field="env_file",
+            suggestion="paths are relative to the environment folder; remove `env_file` to use "
+            "only the process environment",
+            severity="warning",
+            rule="SECRET-001",
+        )
     ca_file = conn.tls.ca_file
     if ca_file and not embedded and not (env.directory / ca_file).is_file():
         yield Problem(

@@ -59,6 +59,11 @@ class SecretResolver:
         self.file_values: dict[str, str] = {}
         if env_file:
             path = base_dir / env_file
+            if not path.is_file():
+                raise MissingSecret(
+                    f"env_file {env_file!r} of the environment does not exist ({path}); create it "
+                    "or remove `env_file` from environment.yaml"
+                )
             if path.is_file():
                 self.file_values = parse_env_file(path)
                 for value in self.file_values.values():
@@ -67,9 +72,13 @@ class SecretResolver:
     def resolve(self, ref: SecretRef, what: str) -> str:
         if ref.env is not None:
             value = os.environ.get(ref.env, self.file_values.get(ref.env))
-            if value is None or value == "":
+            if value is None:
                 raise MissingSecret(
                     f"secret for {what} is missing: environment variable {ref.env} is not set"
+                )
+            if value == "":
+                raise MissingSecret(
+                    f"secret for {what} is missing: environment variable {ref.env} is set but empty"
                 )
         else:
             path = self.base_dir / ref.file

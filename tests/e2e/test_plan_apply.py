@@ -107,3 +107,22 @@ def test_cap_counts_unmanaged_accounts(tmp_path, emulator):
     assert result.code == 4, result.text
     assert "would hold 11 POP3 accounts; the cap is 10" in result.err
     assert "enable `prune: true`" in result.err
+
+
+def test_every_missing_secret_is_named_at_once_and_a_missing_env_file_is_named(tmp_path, emulator):
+    env = make_env(tmp_path / "env", emulator.url, [pop3("Support")], [smtp("Support")])
+    secrets = secrets_for("Support")
+    del secrets["PW_SUPPORT_POP3"]
+    secrets["PW_SUPPORT_SMTP"] = ""
+    result = run_cli("plan", str(env), env=secrets)
+    assert result.code == 1
+    assert "2 secrets are missing:" in result.err
+    assert "environment variable PW_SUPPORT_POP3 is not set" in result.err
+    assert "environment variable PW_SUPPORT_SMTP is set but empty" in result.err
+    make_env(env, emulator.url, [pop3("Support")], [smtp("Support")], env_file="nope.env")
+    validated = run_cli("validate", str(env))
+    assert validated.code == 0
+    assert "warning SECRET-001: env_file: env_file 'nope.env' does not exist (yet)" in validated.err
+    planned = run_cli("plan", str(env), env=secrets_for("Support"))
+    assert planned.code == 1
+    assert "env_file 'nope.env' of the environment does not exist" in planned.err
