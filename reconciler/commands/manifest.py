@@ -40,9 +40,20 @@ def validate(env_dirs: tuple[str, ...], strict: bool, as_of: dt.date | None) -> 
     """
     from reconciler.errors import ManifestError
     from reconciler.manifest.environment import load_environment
+    from reconciler.ops.fleet import FleetError, discover, is_environment
 
+    # a folder of environments (like `plan environments/`) validates each; bases are skipped
+    expanded: list[str] = []
+    for raw in env_dirs:
+        if is_environment(Path(raw)) or not Path(raw).is_dir():
+            expanded.append(raw)
+            continue
+        try:
+            expanded += [str(p) for p in discover([raw]).environments]
+        except FleetError:
+            expanded.append(raw)  # load_environment says what is wrong with it
     failed: list[ManifestError] = []
-    for env_dir in env_dirs:
+    for env_dir in expanded:
         try:
             env = load_environment(Path(env_dir), today=as_of, strict=strict)
         except ManifestError as exc:
@@ -105,7 +116,10 @@ def schema(out_dir: str, check: bool) -> None:
 
 
 def _count(n: int, word: str) -> str:
-    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    if word.endswith("y"):
+        plural = word[:-1] + "ies"
+    else:
+        plural = word + ("es" if word.endswith("s") else "s")
     return f"{n} {word if n == 1 else plural}"
 
 

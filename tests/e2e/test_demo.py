@@ -99,3 +99,13 @@ def test_changed_demo_password_fails_verification_and_stays_inactive(demo):
     again = run_cli("plan", str(demo), "--detailed-exitcode")
     assert again.code == 2
     assert "~ activate pop3 'Sales'" in again.out
+
+
+def test_validate_takes_a_folder_of_environments():
+    result = run_cli("validate", "environments/")
+    assert result.code == 0, result.text
+    assert [line.split(":")[0] for line in result.out.splitlines()] == ["demo", "prod", "staging"]
+    assert (
+        "demo: valid (2 POP3 accounts, 2 SMTP accounts, 1 group address, 0 extra filters"
+        in result.out
+    )
