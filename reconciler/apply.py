@@ -105,6 +105,7 @@ class Executor:
             return StepResult(step, "skipped", f"needs {', '.join(blocked)}")
         async with self.semaphore:
             self.on_start(step)  # journalled before the first byte goes out
+            log.info("start %s %s %r", step.action.value, step.kind.value, step.name)
             start = time.monotonic()
             try:
                 detail = await self._execute(step) or ""

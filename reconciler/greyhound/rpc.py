@@ -15,6 +15,7 @@ import random
 import secrets
 import socket
 import ssl
+import time
 from typing import Any
 
 import httpx
@@ -129,8 +130,12 @@ class RpcClient:
         repeatable = is_repeatable(method)
         attempts = self.retries + 1
         for attempt in range(attempts):
+            started = time.monotonic()
             try:
-                return await self._once(method, list(params), self._timeout_for(method, params))
+                result = await self._once(method, list(params), self._timeout_for(method, params))
+                # method names and timings only: parameters can hold passwords
+                log.debug("%s %.0f ms", method, (time.monotonic() - started) * 1000)
+                return result
             except _Failure as failure:
                 if not failure.transient:
                     raise TransportError(failure.reason) from None
