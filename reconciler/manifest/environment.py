@@ -315,6 +315,15 @@ class _Merger:
 def _check_top_keys(loaded: LoadedFile, is_env_file: bool) -> list[Problem]:
     name = loaded.display
     allowed = (*ENV_ONLY_KEYS, *RESOURCE_KEYS) if is_env_file else RESOURCE_KEYS
+    if loaded.data is None and is_env_file:
+        return [
+            Problem(
+                f"{name} is empty; it needs at least the GREYHOUND connection",
+                Position(name, 1, 1),
+                field="greyhound",
+                suggestion="start with `greyhound: {url: https://<server>, password: {env: NAME}}`",
+            )
+        ]
     if loaded.data is None:
         return [
             Problem(
