@@ -164,14 +164,20 @@ def build_plan(
         marker_salt=marker.salt if marker else marker_salt,
         basis=live_basis(live),
     )
+    plan.plan_id = compute_plan_id(plan)
+    return plan
+
+
+def compute_plan_id(plan: Plan) -> str:
+    """A checksum of what the plan does and what it was made from: the id people approve, and the
+    way a saved plan file that was edited by hand is recognised."""
     identity = json.dumps(
         [
             plan.environment,
             plan.manifest_digest,
             plan.basis,
-            [s.model_dump(mode="json") for s in steps],
+            [s.model_dump(mode="json") for s in plan.steps],
         ],
         sort_keys=True,
     )
-    plan.plan_id = hashlib.sha256(identity.encode()).hexdigest()[:12]
-    return plan
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]

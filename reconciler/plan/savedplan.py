@@ -73,6 +73,13 @@ def read_plan_file(path: Path) -> SavedPlan:
         ) from None
     if doc.kind != FILE_KIND:
         raise ReconcilerError(f"{path} is not a plan file written by `reconciler plan --out`")
+    from reconciler.plan.build import compute_plan_id
+
+    if compute_plan_id(doc.plan) != doc.plan.plan_id:
+        raise StalePlan(
+            f"{path} was changed after `plan --out` wrote it (its content no longer matches plan "
+            f"{doc.plan.plan_id}): plan again instead of editing a plan file"
+        )
     if doc.plan.tool_version != __version__:
         raise StalePlan(
             f"{path} was made by reconciler {doc.plan.tool_version}, this is {__version__}: plan again"

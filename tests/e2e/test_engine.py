@@ -319,3 +319,16 @@ def test_interrupted_apply_says_how_far_it_got_and_the_next_apply_completes(tmp_
     assert resumed.code == 0, resumed.text
     assert "note: the previous apply" in resumed.out
     assert run_cli("plan", str(env), "--detailed-exitcode", env=secrets).code == 0
+
+
+def test_a_saved_plan_edited_by_hand_is_refused(tmp_path, emulator):
+    env, secrets = _env(tmp_path, emulator), secrets_for(*NAMES)
+    plan_file = tmp_path / "plan.json"
+    assert run_cli("plan", str(env), "--out", str(plan_file), env=secrets).code == 0
+    doc = json.loads(plan_file.read_text())
+    doc["plan"]["steps"] = [s for s in doc["plan"]["steps"] if s["action"] != "verify"]
+    plan_file.write_text(json.dumps(doc))
+    result = run_cli("apply", "--plan", str(plan_file), env=secrets)
+    assert result.code == 5
+    assert "was changed after `plan --out` wrote it" in result.err
+    assert emulator.httpd.store.count("RpcPop3Accounts") == 0
