@@ -28,7 +28,11 @@ _PATTERN_HELP = {
     m.URL_PATTERN: "https://<host>[:port] (http:// only with allow_http) or embedded:<state file>",
     r"^\S(.*\S)?$": "text without leading or trailing spaces",
 }
-_BOOL_WORDS = {"yes": True, "no": False, "on": True, "off": False, "y": True, "n": False}
+# "true"/"false" in quotes are text too: the hint says to drop the quotes
+_BOOL_WORDS = {
+    "yes": True, "no": False, "on": True, "off": False, "y": True, "n": False,
+    "true": True, "false": False,
+}  # fmt: skip
 _SECRET_KEYS = {"password"}
 
 
@@ -104,6 +108,8 @@ def _expected_scalar(kind: str, given: Any, secret: bool) -> tuple[str, str]:
         message = f"expected true or false, got {shown}"
         if isinstance(given, str) and given.strip().lower() in _BOOL_WORDS:
             word = str(_BOOL_WORDS[given.strip().lower()]).lower()
+            if given.strip().lower() in ("true", "false"):
+                return message, f"write it without quotes: {word}"
             return message, f"write {word}; YAML 1.2 reads {given!r} as text"
         return message, ""
     if kind == "float_type":
