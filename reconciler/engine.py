@@ -100,10 +100,10 @@ def password_fingerprints(passwords: dict, salt: str) -> Fingerprints:
     return {key: _fingerprint(salt, object_key(*key), value) for key, value in passwords.items()}
 
 
-async def read_server(client, label: str) -> tuple[State, Marker | None]:
+async def read_server(client, label: str, info: dict | None = None) -> tuple[State, Marker | None]:
     """The live state and the marker, in the same round of concurrent calls."""
     live, marker_text, links_text = await gather_all(
-        fetch_state(client, label),
+        fetch_state(client, label, info),
         client.call("RpcRules.GetGlobal", P.MARKER_GLOBAL),
         client.call("RpcRules.GetGlobal", P.OAUTH2_LINKS_GLOBAL),
     )
@@ -113,12 +113,17 @@ async def read_server(client, label: str) -> tuple[State, Marker | None]:
 
 
 async def _plan_with(
-    target, env: Environment, secrets: SecretResolver, options: Options, salt: str | None = None
+    target,
+    env: Environment,
+    secrets: SecretResolver,
+    options: Options,
+    salt: str | None = None,
+    info: dict | None = None,  # RpcServerInfo of a preflight already run (the apply lock's)
 ) -> PlanResult:
     desired = expand(env.manifest)
     passwords = resolve_passwords(desired, secrets)
     started = time.monotonic()
-    live, marker = await read_server(target.client, target.label)
+    live, marker = await read_server(target.client, target.label, info)
     log.info(
         "read %d live objects from %s in %.0f ms (%d requests so far)",
         len(live.resources),
@@ -293,10 +298,10 @@ async def _run_apply(
     connections = max(16, options.parallelism)
     async with (
         connect(env, secrets, options.allow_http, client_id, connections) as target,
-        server_lock(target.client, target.label),  # one apply at a time, from anywhere
+        server_lock(target.client, target.label) as info,  # one apply at a time, from anywhere
     ):
         salt = saved.marker_salt if saved is not None else None
-        result = await _plan_with(target, env, secrets, options, salt)
+        result = await _plan_with(target, env, secrets, options, salt, info)
         if saved is not None:
             check_fresh(saved, result.plan)
             result.plan = saved  # execute exactly what was reviewed

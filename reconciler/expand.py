@@ -80,7 +80,7 @@ def expand(manifest: Manifest) -> State:
                 account.name,
                 pop3_fields(account),
                 secret=account.password,
-                protected=getattr(account, "protected", False),
+                protected=account.protected,
             )
         )
         name = account.name
@@ -113,7 +113,7 @@ def expand(manifest: Manifest) -> State:
                 account.name,
                 smtp_fields(account),
                 secret=account.password,
-                protected=getattr(account, "protected", False),
+                protected=account.protected,
             )
         )
     for flt in manifest.filters:

@@ -54,9 +54,10 @@ async def _sentinel_ids(client) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def server_lock(client, label: str) -> AsyncIterator[None]:
+async def server_lock(client, label: str) -> AsyncIterator[dict]:
+    """Yields the preflight's RpcServerInfo, so reading the state need not preflight again."""
     # preflight first (in the same round): never create the sentinel on a server we refuse
-    _info, ids = await gather_all(preflight(client, label), _sentinel_ids(client))
+    info, ids = await gather_all(preflight(client, label), _sentinel_ids(client))
     if not ids:
         sentinel = {
             "Name": P.APPLY_LOCK_RULE,
@@ -76,7 +77,7 @@ async def server_lock(client, label: str) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):
             await client.call("RpcRules.Delete", extra)
     try:
-        yield
+        yield info
     finally:
         with contextlib.suppress(Exception):
             await client.call("RpcRules.Unlock", rule_id)

@@ -80,9 +80,13 @@ async def list_objects(client: RpcClient, kind: Kind) -> list[dict[str, Any]]:
     return await client.call(method, *params) or []
 
 
-async def fetch_state(client: RpcClient, base_url: str) -> State:
-    """Preflight, then every list at once: two round trips whatever the number of objects."""
-    info = await preflight(client, base_url)
+async def fetch_state(
+    client: RpcClient, base_url: str, info: dict[str, Any] | None = None
+) -> State:
+    """Preflight, then every list at once: two round trips whatever the number of objects (one
+    when the caller already ran the preflight and passes its RpcServerInfo)."""
+    if info is None:
+        info = await preflight(client, base_url)
     kinds = list(LIST_CALLS)
     *lists, blacklist = await gather_all(
         *(list_objects(client, kind) for kind in kinds),
