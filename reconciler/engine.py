@@ -274,77 +274,66 @@ async def run_apply(
 ) -> int:
     """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
     with local_lock(env.directory):  # one apply at a time from this folder (and embedded state)
-        return await _run_apply(env, confirm, report, options, saved)
+        options = options or Options()
+        secrets = secrets_for(env)
+        require_secrets(env, expand(env.manifest), secrets)
+        journal = Journal(env.directory)
+        crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
+        interrupted = journal.interrupted()
+        # GREYHOUND keeps locks per Client-ID: resuming with the interrupted run's id makes the locks it
+        # left behind ours again, so its half-done updates can be finished and unlocked
+        client_id = interrupted.client_id if interrupted and interrupted.client_id else None
+        # one connection per concurrent step, so a wave is one round trip, not several
+        connections = max(16, options.parallelism)
+        async with (
+            connect(env, secrets, options.allow_http, client_id, connections) as target,
+            server_lock(target.client, target.label) as info,  # one apply at a time, from anywhere
+        ):
+            salt = saved.marker_salt if saved is not None else None
+            result = await _plan_with(target, env, secrets, options, salt, info)
+            if saved is not None:
+                check_fresh(saved, result.plan)
+                result.plan = saved  # execute exactly what was reviewed
+            plan = result.plan
+            if interrupted is not None:
+                report(
+                    f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
+                    f"{interrupted.finished} of {interrupted.total} steps; this plan was made from the "
+                    "server as it is now and completes it"
+                )
+            if not confirm(plan):
+                if interrupted is not None and not plan.has_changes:
+                    await _record(target, result, ApplyResult(), _commit_of(env))
+                    journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
+                return ExitCode.OK
+            journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt, target.client.client_id)
 
+            def on_step(r: StepResult, index: int, total: int) -> None:
+                wrote = r.status == "done" and _writes_password(r.step)
+                fingerprint = result.fingerprints.get((r.step.kind, r.step.name)) if wrote else None
+                journal.step(plan.plan_id, r.step.id, r.status, fingerprint)
+                report(format_result(r, index, total))
+                if crash_after and index == crash_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
 
-async def _run_apply(
-    env: Environment,
-    confirm: Callable[[Plan], bool],
-    report: Callable[[str], None],
-    options: Options | None = None,
-    saved: Plan | None = None,
-) -> int:
-    """Plan (or check a saved plan), confirm, execute, record the marker. Returns the exit code."""
-    options = options or Options()
-    secrets = secrets_for(env)
-    require_secrets(env, expand(env.manifest), secrets)
-    journal = Journal(env.directory)
-    crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
-    interrupted = journal.interrupted()
-    # GREYHOUND keeps locks per Client-ID: resuming with the interrupted run's id makes the locks it
-    # left behind ours again, so its half-done updates can be finished and unlocked
-    client_id = interrupted.client_id if interrupted and interrupted.client_id else None
-    # one connection per concurrent step, so a wave is one round trip, not several
-    connections = max(16, options.parallelism)
-    async with (
-        connect(env, secrets, options.allow_http, client_id, connections) as target,
-        server_lock(target.client, target.label) as info,  # one apply at a time, from anywhere
-    ):
-        salt = saved.marker_salt if saved is not None else None
-        result = await _plan_with(target, env, secrets, options, salt, info)
-        if saved is not None:
-            check_fresh(saved, result.plan)
-            result.plan = saved  # execute exactly what was reviewed
-        plan = result.plan
-        if interrupted is not None:
-            report(
-                f"note: the previous apply (plan {interrupted.plan_id}) stopped after "
-                f"{interrupted.finished} of {interrupted.total} steps; this plan was made from the "
-                "server as it is now and completes it"
+            def on_start(step) -> None:
+                if step.action is Action.CREATE and _writes_password(step):
+                    fingerprint = result.fingerprints.get((step.kind, step.name))
+                    journal.step(plan.plan_id, step.id, "started", fingerprint)
+
+            executor = Executor(
+                target.client,
+                result.desired,
+                result.live,
+                secrets,
+                on_step,
+                parallelism=options.parallelism,
+                on_start=on_start,
             )
-        if not confirm(plan):
-            if interrupted is not None and not plan.has_changes:
-                await _record(target, result, ApplyResult(), _commit_of(env))
-                journal.end(interrupted.plan_id, interrupted.finished, 0, 0)
-            return ExitCode.OK
-        journal.begin(plan.plan_id, len(plan.steps), plan.marker_salt, target.client.client_id)
-
-        def on_step(r: StepResult, index: int, total: int) -> None:
-            wrote = r.status == "done" and _writes_password(r.step)
-            fingerprint = result.fingerprints.get((r.step.kind, r.step.name)) if wrote else None
-            journal.step(plan.plan_id, r.step.id, r.status, fingerprint)
-            report(format_result(r, index, total))
-            if crash_after and index == crash_after:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        def on_start(step) -> None:
-            if step.action is Action.CREATE and _writes_password(step):
-                fingerprint = result.fingerprints.get((step.kind, step.name))
-                journal.step(plan.plan_id, step.id, "started", fingerprint)
-
-        executor = Executor(
-            target.client,
-            result.desired,
-            result.live,
-            secrets,
-            on_step,
-            parallelism=options.parallelism,
-            on_start=on_start,
-        )
-        outcome = await executor.run(plan)
-        marker = await _record(target, result, outcome, _commit_of(env))
-        report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
-    done, failed, skipped = (len(outcome.by_status(s)) for s in ("done", "failed", "skipped"))
-    journal.end(plan.plan_id, done, failed, skipped)
-    report(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
-    return ExitCode.OK if outcome.ok else ExitCode.PARTIAL
+            outcome = await executor.run(plan)
+            marker = await _record(target, result, outcome, _commit_of(env))
+            report(f"marker: recorded {len(marker.objects)} managed objects (plan {plan.plan_id})")
+        done, failed, skipped = (len(outcome.by_status(s)) for s in ("done", "failed", "skipped"))
+        journal.end(plan.plan_id, done, failed, skipped)
+        report(f"Apply finished: {done} done, {failed} failed, {skipped} skipped.")
+        return ExitCode.OK if outcome.ok else ExitCode.PARTIAL

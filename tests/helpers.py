@@ -50,32 +50,25 @@ def write_yaml(path: Path, data: object) -> Path:
     return path
 
 
-def pop3(name: str, user: str | None = None, **extra) -> dict:
-    user = user or f"{name.lower()}@shop.example"
+def _account(kind: str, host: str, port: int, security: str, name: str, user, extra) -> dict:
     account = {
         "name": name,
-        "host": "pop.shop.example",
-        "port": 995,
-        "security": "ssl",
-        "username": user,
-        "password": {"env": f"PW_{name.upper()}_POP3"},
+        "host": host,
+        "port": port,
+        "security": security,
+        "username": user or f"{name.lower()}@shop.example",
+        "password": {"env": f"PW_{name.upper()}_{kind}"},
     }
     account.update(extra)
     return account
+
+
+def pop3(name: str, user: str | None = None, **extra) -> dict:
+    return _account("POP3", "pop.shop.example", 995, "ssl", name, user, extra)
 
 
 def smtp(name: str, user: str | None = None, **extra) -> dict:
-    user = user or f"{name.lower()}@shop.example"
-    account = {
-        "name": name,
-        "host": "smtp.shop.example",
-        "port": 587,
-        "security": "starttls",
-        "username": user,
-        "password": {"env": f"PW_{name.upper()}_SMTP"},
-    }
-    account.update(extra)
-    return account
+    return _account("SMTP", "smtp.shop.example", 587, "starttls", name, user, extra)
 
 
 def secrets_for(*names: str) -> dict[str, str]:
