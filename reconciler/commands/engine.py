@@ -273,7 +273,9 @@ def apply(
 
 
 def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+    # treat SIGTERM as Ctrl-C: asyncio.run then cancels the running task cleanly; raising
+    # KeyboardInterrupt here could land inside any task and print its traceback
+    signal.raise_signal(signal.SIGINT)
 
 
 COMMANDS = [plan, apply]

@@ -304,10 +304,14 @@ def test_interrupted_apply_says_how_far_it_got_and_the_next_apply_completes(tmp_
     env = _env(tmp_path, emulator)
     emulator.faults.configure(latency=0.1)
     proc = _popen_apply(env, secrets)
+    journal = env / ".reconciler" / "journal.jsonl"
     deadline = time.monotonic() + 60
-    while emulator.httpd.store.count("RpcPop3Accounts") < 2 and time.monotonic() < deadline:
+    # wait until a step has finished (journalled just before it is reported), not a fixed time
+    while time.monotonic() < deadline and not (
+        journal.exists() and '"status": "done"' in journal.read_text()
+    ):
         time.sleep(0.05)
-    time.sleep(0.3)  # a few steps reported
+    time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)  # what CI sends when a job is cancelled
     code = proc.wait(timeout=60)
     out, err = proc.communicate()
